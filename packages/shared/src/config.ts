@@ -1,0 +1,77 @@
+/**
+ * Environment parsing, done once in each service's main.ts. Everything below main.ts receives
+ * a typed config object and never reads process.env.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const csv = z
+  .string()
+  .min(1)
+  .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean));
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(' or ')}// URL`);
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const EnvSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  KAFKA_BROKERS: csv.default(['127.0.0.1:9092']),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  /** Fixed at topic creation: adding partitions later would move slots between writers. */
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/opd'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('opd:'),
+  BOOKING_PORT: port(3001),
+  QUERY_PORT: port(3002),
+  ALLOCATOR_PORT: port(3003),
+  EDGE_PORT: port(8080),
+  BOOKING_URL: url(['http:', 'https:']).default('http://127.0.0.1:3001'),
+  QUERY_URL: url(['http:', 'https:']).default('http://127.0.0.1:3002'),
+  ALLOCATOR_URL: url(['http:', 'https:']).default('http://127.0.0.1:3003'),
+  /** How long the gateway waits for the allocator before answering 202. */
+  REPLY_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  TIME_ZONE: z.string().default('UTC'),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Parses the environment; a bad value fails start-up with a message naming each variable. */
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return result.data;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  topicPrefix: string;
+  partitions: number;
+}
+
+export interface RedisConfig {
+  url: string;
+  keyPrefix: string;
+}
+
+export function kafkaConfigFromEnv(env: Env, clientId: string): KafkaConfig {
+  return { brokers: env.KAFKA_BROKERS, clientId, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_PARTITIONS };
+}

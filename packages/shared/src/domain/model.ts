@@ -1,0 +1,77 @@
+import type { OnFull, Patient, SlotStatus, Source, TokenStatus } from '../schemas/common';
+
+/** Lower weight is served first. */
+export const SOURCE_WEIGHT: Readonly<Record<Source, number>> = {
+  EMERGENCY: 1,
+  PAID_PRIORITY: 2,
+  FOLLOW_UP: 3,
+  ONLINE: 4,
+  WALK_IN: 5,
+};
+
+/** Statuses that hold one place of the slot's capacity (the contract's activeCount). */
+export const CAPACITY_HOLDING: ReadonlySet<TokenStatus> = new Set([
+  'BOOKED',
+  'CHECKED_IN',
+  'CALLED',
+  'COMPLETED',
+]);
+
+/** Statuses of a patient who still expects to be seen: used for the duplicate-booking rule. */
+export const LIVE_STATUSES: ReadonlySet<TokenStatus> = new Set([
+  'BOOKED',
+  'WAITLISTED',
+  'CHECKED_IN',
+  'CALLED',
+]);
+
+/** Waiting for the doctor: the queue of the view. */
+export const QUEUED_STATUSES: ReadonlySet<TokenStatus> = new Set(['BOOKED', 'CHECKED_IN']);
+
+/** Sources whose patients are at the desk when the token is issued. */
+export const PRESENT_ON_ISSUE: ReadonlySet<Source> = new Set(['WALK_IN', 'EMERGENCY']);
+
+export interface SlotRecord {
+  id: string;
+  doctorId: string;
+  branchId: string;
+  start: string;
+  end: string;
+  capacity: number;
+  status: SlotStatus;
+  /** Grows with every change to the slot or one of its tokens. */
+  version: number;
+  /** The next token number to issue; numbers are never reused. */
+  nextNumber: number;
+}
+
+export interface TokenRecord {
+  id: string;
+  slotId: string;
+  number: number;
+  source: Source;
+  weight: number;
+  status: TokenStatus;
+  overCapacity: boolean;
+  patient: Patient;
+  createdAt: string;
+  /** Order among equal weights; kept when a token moves to another slot. */
+  arrivalAt: string;
+  updatedAt: string;
+  cancelReason?: string;
+}
+
+/** Everything the allocator knows about one slot: the unit of single-writer state. */
+export interface SlotState {
+  slot: SlotRecord;
+  /** In order of issue (ascending number). */
+  tokens: TokenRecord[];
+}
+
+export type DomainCommand =
+  | { type: 'token.book'; tokenId: string; source: Source; patient: Patient; onFull: OnFull }
+  | { type: 'token.cancel'; tokenId: string; reason?: string }
+  | { type: 'token.check-in'; tokenId: string }
+  | { type: 'token.complete'; tokenId: string }
+  | { type: 'token.no-show'; tokenId: string }
+  | { type: 'slot.call-next' };

@@ -1,0 +1,111 @@
+import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaConfig } from './config';
+
+export interface TopicNames {
+  commands: string;
+  replies: string;
+  events: string;
+}
+
+export function topicNames(prefix: string): TopicNames {
+  return { commands: `${prefix}opd.commands`, replies: `${prefix}opd.replies`, events: `${prefix}opd.events` };
+}
+
+const PINO_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        kafkaLogger[PINO_LEVEL[level] ?? 'info'](extra, message);
+      },
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
+}
+
+/** Producers hash keys like the Java client, so every tool agrees which partition owns a slot. */
+export function createProducer(kafka: Kafka, options: { idempotent?: boolean } = {}): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.JavaCompatiblePartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: options.idempotent ?? false,
+    // Fail fast: the gateway turns a failed send into 503 rather than holding the client.
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+}
+
+/** Creates the topics with a fixed partition count if they do not exist yet. */
+export async function ensureTopics(admin: Admin, names: TopicNames, partitions: number): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = Object.values(names).filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  });
+}
+
+export interface BatchingSender {
+  send(topic: string, message: Message): Promise<void>;
+  flush(): Promise<void>;
+}
+
+/**
+ * kafkajs has no linger: every send() is a request. Collecting sends for a millisecond or two
+ * into one sendBatch keeps the gateway at thousands of commands per second.
+ */
+export function createBatchingSender(producer: Producer, options: { lingerMs: number; maxBatch: number }): BatchingSender {
+  type Pending = { topic: string; message: Message; resolve: () => void; reject: (err: unknown) => void };
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const inFlight = new Set<Promise<void>>();
+
+  function flushNow(): Promise<void> {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return Promise.resolve();
+    const byTopic = new Map<string, Message[]>();
+    for (const item of batch) {
+      const list = byTopic.get(item.topic) ?? [];
+      list.push(item.message);
+      byTopic.set(item.topic, list);
+    }
+    const sending = producer
+      .sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+      .then(
+        () => batch.forEach((item) => item.resolve()),
+        (err) => batch.forEach((item) => item.reject(err)),
+      )
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+    return sending;
+  }
+
+  return {
+    send(topic, message) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ topic, message, resolve, reject });
+        if (queue.length >= options.maxBatch) void flushNow();
+        else if (!timer) timer = setTimeout(() => void flushNow(), options.lingerMs);
+      });
+    },
+    async flush() {
+      await flushNow();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

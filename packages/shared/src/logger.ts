@@ -1,0 +1,5 @@
+import pino, { type Logger } from 'pino';
+
+export function createLogger(options: { name: string; level: string }): Logger {
+  return pino({ name: options.name, level: options.level });
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import {
+  IdSchema,
+  IsoDateTimeSchema,
+  OnFullSchema,
+  PatientSchema,
+  SlotStatusSchema,
+  SourceSchema,
+  TokenStatusSchema,
+} from './common';
+
+// ---- Requests (strict: unknown fields are a 400, as the contract says) ----
+
+export const CreateDoctorRequestSchema = z.strictObject({
+  id: IdSchema.optional(),
+  branchId: IdSchema,
+  name: z.string().trim().min(1).max(200),
+  department: z.string().trim().min(1).max(100).optional(),
+});
+export type CreateDoctorRequest = z.infer<typeof CreateDoctorRequestSchema>;
+
+export const CreateSlotRequestSchema = z
+  .strictObject({
+    doctorId: IdSchema,
+    start: IsoDateTimeSchema,
+    end: IsoDateTimeSchema,
+    capacity: z.number().int().min(1).max(10_000),
+  })
+  .refine((slot) => Date.parse(slot.end) > Date.parse(slot.start), {
+    message: 'must be after start',
+    path: ['end'],
+  });
+export type CreateSlotRequest = z.infer<typeof CreateSlotRequestSchema>;
+
+export const BookRequestSchema = z.strictObject({
+  slotId: IdSchema,
+  source: SourceSchema,
+  patient: PatientSchema,
+  onFull: OnFullSchema.optional(),
+});
+export type BookRequest = z.infer<typeof BookRequestSchema>;
+
+export const CancelRequestSchema = z.strictObject({
+  reason: z.string().trim().max(500).optional(),
+});
+export type CancelRequest = z.infer<typeof CancelRequestSchema>;
+
+/** Bodies of the day-flow PATCH/POST endpoints carry nothing; an empty object is allowed. */
+export const EmptyRequestSchema = z.strictObject({});
+
+export const SlotIdParamsSchema = z.strictObject({ slotId: IdSchema });
+export const TokenIdParamsSchema = z.strictObject({ id: IdSchema });
+
+export const ListSlotsQuerySchema = z.strictObject({
+  doctorId: IdSchema,
+  date: z.iso.date().optional(),
+});
+
+// ---- Responses ----
+
+export const TokenSchema = z.object({
+  id: z.string(),
+  slotId: z.string(),
+  number: z.number().int(),
+  source: SourceSchema,
+  weight: z.number().int(),
+  status: TokenStatusSchema,
+  position: z.number().int().nullable(),
+  overCapacity: z.boolean(),
+  patient: z.object({ name: z.string(), phone: z.string().optional(), mrn: z.string().optional() }),
+  createdAt: z.string(),
+});
+export type Token = z.infer<typeof TokenSchema>;
+
+export const SlotSchema = z.object({
+  id: z.string(),
+  doctorId: z.string(),
+  branchId: z.string(),
+  start: z.string(),
+  end: z.string(),
+  capacity: z.number().int(),
+  activeCount: z.number().int(),
+  available: z.number().int(),
+  status: SlotStatusSchema,
+});
+export type Slot = z.infer<typeof SlotSchema>;
+
+export const DoctorSchema = z.object({
+  id: z.string(),
+  branchId: z.string(),
+  name: z.string(),
+  department: z.string().nullable(),
+});
+export type Doctor = z.infer<typeof DoctorSchema>;
+
+export interface SlotView {
+  slot: Slot;
+  nowServing: Token[];
+  queue: Token[];
+  waitlist: Token[];
+  version: number;
+}

@@ -1,0 +1,111 @@
+/**
+ * Kafka messages. Commands flow gateway -> allocator (topic `opd.commands`, key = slotId);
+ * replies flow allocator -> the waiting gateway (`opd.replies`, header `reply-to`);
+ * slot snapshots flow allocator -> read side (`opd.events`, key = slotId).
+ */
+import { z } from 'zod';
+import { IdSchema, OnFullSchema, PatientSchema, SlotStatusSchema, SourceSchema, TokenStatusSchema } from './common';
+
+const envelope = {
+  schemaVersion: z.literal(1),
+  commandId: z.string().min(1),
+  slotId: IdSchema,
+  /** Gateway instance waiting for the decision; absent for commands nobody waits for. */
+  replyTo: z.string().optional(),
+  issuedAt: z.string(),
+};
+
+export const SlotCreateCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('slot.create'),
+  doctorId: IdSchema,
+  branchId: IdSchema,
+  start: z.string(),
+  end: z.string(),
+  capacity: z.number().int().min(1),
+});
+
+export const BookCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('token.book'),
+  tokenId: IdSchema,
+  source: SourceSchema,
+  patient: PatientSchema,
+  onFull: OnFullSchema,
+  /** For `next-slot`: the later slots still to try, in order; set when the command is forwarded. */
+  nextSlotIds: z.array(IdSchema).optional(),
+});
+
+const tokenCommand = <T extends string>(type: T) =>
+  z.object({ ...envelope, type: z.literal(type), tokenId: IdSchema });
+
+export const CancelCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('token.cancel'),
+  tokenId: IdSchema,
+  reason: z.string().optional(),
+});
+export const CheckInCommandSchema = tokenCommand('token.check-in');
+export const CompleteCommandSchema = tokenCommand('token.complete');
+export const NoShowCommandSchema = tokenCommand('token.no-show');
+export const CallNextCommandSchema = z.object({ ...envelope, type: z.literal('slot.call-next') });
+
+export const CommandSchema = z.discriminatedUnion('type', [
+  SlotCreateCommandSchema,
+  BookCommandSchema,
+  CancelCommandSchema,
+  CheckInCommandSchema,
+  CompleteCommandSchema,
+  NoShowCommandSchema,
+  CallNextCommandSchema,
+]);
+export type Command = z.infer<typeof CommandSchema>;
+export type CommandType = Command['type'];
+export type BookCommand = z.infer<typeof BookCommandSchema>;
+
+/** The allocator's decision, already in the contract's HTTP terms, for the gateway to relay. */
+export const ReplySchema = z.object({
+  schemaVersion: z.literal(1),
+  commandId: z.string(),
+  status: z.number().int(),
+  body: z.unknown(),
+});
+export type Reply = z.infer<typeof ReplySchema>;
+
+export const TokenRecordSchema = z.object({
+  id: z.string(),
+  slotId: z.string(),
+  number: z.number().int(),
+  source: SourceSchema,
+  weight: z.number().int(),
+  status: TokenStatusSchema,
+  overCapacity: z.boolean(),
+  patient: PatientSchema,
+  createdAt: z.string(),
+  arrivalAt: z.string(),
+  updatedAt: z.string(),
+  cancelReason: z.string().optional(),
+});
+
+export const SlotRecordSchema = z.object({
+  id: z.string(),
+  doctorId: z.string(),
+  branchId: z.string(),
+  start: z.string(),
+  end: z.string(),
+  capacity: z.number().int(),
+  status: SlotStatusSchema,
+  version: z.number().int(),
+  nextNumber: z.number().int(),
+});
+
+/** The whole state of a slot after a change; the read side keeps the highest version it saw. */
+export const SlotSnapshotEventSchema = z.object({
+  schemaVersion: z.literal(1),
+  type: z.literal('slot.snapshot'),
+  slot: SlotRecordSchema,
+  tokens: z.array(TokenRecordSchema),
+});
+export type SlotSnapshotEvent = z.infer<typeof SlotSnapshotEventSchema>;
+
+export const REPLY_TO_HEADER = 'reply-to';
