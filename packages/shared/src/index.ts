@@ -13,3 +13,4 @@ export * from './db/slot-store';
 export * from './http/validation';
 export * from './http/error-handler';
 export * from './http/health';
+export * from './http/create-http-app';

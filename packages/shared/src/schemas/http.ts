@@ -100,3 +100,10 @@ export interface SlotView {
   waitlist: Token[];
   version: number;
 }
+
+/** Idempotency-Key: any visible ASCII, as long as a UUID or a bit more. */
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters');

@@ -1,0 +1,31 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerErrorHandling } from './error-handler';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** A fastify instance with the settings every service shares: pino, 64 KiB bodies, contract errors. */
+export function createHttpApp(logger: Logger, options: { requestLogs?: boolean } = {}): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    disableRequestLogging: !options.requestLogs,
+    // Ids travel in paths; keep long garbage out of the router early.
+    maxParamLength: 200,
+  });
+  registerErrorHandling(app);
+  // An empty body with a JSON content type is "no body" (clients send that on PATCH), not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      const error = new Error(`Body is not valid JSON: ${(err as Error).message}`) as Error & { statusCode: number };
+      error.statusCode = 400;
+      done(error, undefined);
+    }
+  });
+  return app;
+}

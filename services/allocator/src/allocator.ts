@@ -1,0 +1,289 @@
+/**
+ * The single writer per slot. Each Kafka partition of the command topic has one owner in the
+ * consumer group; the owner keeps its slots in memory, applies each batch with the pure rules,
+ * and commits state + consumed offset + outbox in one PostgreSQL transaction. A partition's
+ * owner epoch, bumped on every claim and checked in every commit, fences a zombie owner.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import {
+  CommandSchema,
+  REPLY_TO_HEADER,
+  createProducer,
+  ensureTopics,
+  loadSlotStates,
+  topicNames,
+  type Command,
+  type KafkaConfig,
+  type SlotSnapshotEvent,
+  type SlotState,
+} from '@opd/shared';
+import { applyBatch } from './apply-batch';
+import { findDoctors, findLaterSlots, upsertSlots, upsertTokens } from './slot-repository';
+
+export interface AllocatorConfig {
+  kafka: KafkaConfig;
+  groupId: string;
+  instanceId: string;
+  /** Partitions processed at the same time; each needs one PostgreSQL connection. */
+  partitionsConcurrency: number;
+}
+
+export interface AllocatorDeps {
+  config: AllocatorConfig;
+  pool: Pool;
+  kafka: Kafka;
+  logger: Logger;
+  /** Injectable clock for tests. */
+  now?: () => Date;
+}
+
+export interface Allocator {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** True while the consumer is in its group and consuming. */
+  isRunning(): boolean;
+  /** Counters for logs and benchmarks. */
+  stats(): { batches: number; commands: number; fenced: number };
+}
+
+interface OwnedPartition {
+  epoch: number;
+  /** First offset not yet applied; -1 when PostgreSQL has no position for the partition. */
+  nextOffset: number;
+  slots: Map<string, SlotState>;
+}
+
+interface OutboxMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+export function createAllocator({ config, pool, kafka, logger, now = () => new Date() }: AllocatorDeps): Allocator {
+  const topics = topicNames(config.kafka.topicPrefix);
+  const log = logger.child({ component: 'allocator', instance: config.instanceId });
+  const owned = new Map<number, OwnedPartition>();
+  const unpublished = new Map<number, OutboxMessage[]>();
+  const counters = { batches: 0, commands: 0, fenced: 0 };
+  let consumer: Consumer | null = null;
+  let producer: Producer | null = null;
+  let running = false;
+  let relayTimer: NodeJS.Timeout | null = null;
+
+  /** Takes ownership of a partition: bumps its epoch and publishes what a previous owner left unpublished. */
+  async function claim(partition: number): Promise<OwnedPartition> {
+    const { rows } = await pool.query<{ next_offset: string; owner_epoch: string }>(
+      `INSERT INTO partition_offsets (topic, partition, next_offset, owner_epoch, owner) VALUES ($1, $2, -1, 1, $3)
+       ON CONFLICT (topic, partition) DO UPDATE
+         SET owner_epoch = partition_offsets.owner_epoch + 1, owner = EXCLUDED.owner, updated_at = now()
+       RETURNING next_offset, owner_epoch`,
+      [topics.commands, partition, config.instanceId],
+    );
+    const claimed: OwnedPartition = { epoch: Number(rows[0].owner_epoch), nextOffset: Number(rows[0].next_offset), slots: new Map() };
+    owned.set(partition, claimed);
+    await relayLeftovers(partition);
+    log.info({ partition, epoch: claimed.epoch, nextOffset: claimed.nextOffset }, 'partition claimed');
+    return claimed;
+  }
+
+  async function relayLeftovers(partition: number): Promise<void> {
+    const { rows } = await pool.query<{ id: string; messages: OutboxMessage[] }>(
+      'SELECT id, messages FROM outbox WHERE source_topic = $1 AND kafka_partition = $2 ORDER BY id',
+      [topics.commands, partition],
+    );
+    for (const row of rows) {
+      await publish(row.messages);
+      await pool.query('DELETE FROM outbox WHERE id = $1', [row.id]);
+    }
+    if (rows.length) log.info({ partition, rows: rows.length }, 'outbox leftovers published');
+  }
+
+  async function publish(messages: OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const m of messages) {
+      const list = byTopic.get(m.topic) ?? [];
+      list.push({ key: m.key, value: m.value, headers: m.headers });
+      byTopic.set(m.topic, list);
+    }
+    await producer!.sendBatch({ topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+  }
+
+  function parseCommand(message: KafkaMessage, partition: number): Command | null {
+    try {
+      return CommandSchema.parse(JSON.parse(message.value?.toString() ?? ''));
+    } catch (err) {
+      // A malformed command cannot become valid by retrying; skip it so the partition keeps moving.
+      log.error({ partition, offset: message.offset, err }, 'malformed command skipped');
+      return null;
+    }
+  }
+
+  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const partition = batch.partition;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const ownership = owned.get(partition) ?? (await claim(partition));
+
+    const firstOffset = Number(batch.messages[0].offset);
+    if (ownership.nextOffset >= 0 && firstOffset > ownership.nextOffset) {
+      // Kafka is ahead of what PostgreSQL has applied: go back to PostgreSQL's position.
+      consumer!.seek({ topic: batch.topic, partition, offset: String(ownership.nextOffset) });
+      return;
+    }
+    // Redelivered messages that PostgreSQL already holds are skipped: exactly-once effects.
+    const fresh = batch.messages.filter((m) => Number(m.offset) >= ownership.nextOffset);
+    const lastOffset = batch.messages[batch.messages.length - 1].offset;
+    if (fresh.length === 0) {
+      resolveOffset(lastOffset);
+      return;
+    }
+    const commands = fresh.map((m) => parseCommand(m, partition)).filter((c): c is Command => c !== null);
+
+    const missing = [...new Set(commands.map((c) => c.slotId))].filter((id) => !ownership.slots.has(id));
+    if (missing.length) for (const [id, state] of await loadSlotStates(pool, missing)) ownership.slots.set(id, state);
+
+    const at = now().toISOString();
+    const result = await applyBatch(ownership.slots, commands, at, {
+      doctors: (ids) => findDoctors(pool, ids),
+      laterSlots: (doctorId, after) => findLaterSlots(pool, doctorId, after, at),
+    });
+
+    const outbox: OutboxMessage[] = [];
+    for (const state of result.changedSlots.values()) {
+      const event: SlotSnapshotEvent = { schemaVersion: 1, type: 'slot.snapshot', slot: state.slot, tokens: state.tokens };
+      outbox.push({ topic: topics.events, key: state.slot.id, value: JSON.stringify(event) });
+    }
+    for (const forward of result.forwards) {
+      outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify(forward) });
+    }
+    for (const { replyTo, reply } of result.replies) {
+      outbox.push({ topic: topics.replies, key: replyTo, value: JSON.stringify(reply), headers: { [REPLY_TO_HEADER]: replyTo } });
+    }
+
+    const nextOffset = Number(lastOffset) + 1;
+    const client = await pool.connect();
+    let outboxId: string | null = null;
+    try {
+      await client.query('BEGIN');
+      const fence = await client.query(
+        'UPDATE partition_offsets SET next_offset = $1, updated_at = now() WHERE topic = $2 AND partition = $3 AND owner_epoch = $4',
+        [nextOffset, topics.commands, partition, ownership.epoch],
+      );
+      if (fence.rowCount === 0) {
+        await client.query('ROLLBACK');
+        counters.fenced += 1;
+        owned.delete(partition);
+        log.warn({ partition, epoch: ownership.epoch }, 'fenced: another allocator owns this partition now');
+        return;
+      }
+      await upsertSlots(
+        client,
+        [...result.changedSlots.values()].map((state) => ({ state, partition })),
+      );
+      await upsertTokens(client, [...result.changedTokens.values()]);
+      if (outbox.length) {
+        const inserted = await client.query<{ id: string }>(
+          'INSERT INTO outbox (source_topic, kafka_partition, messages) VALUES ($1, $2, $3::jsonb) RETURNING id',
+          [topics.commands, partition, JSON.stringify(outbox)],
+        );
+        outboxId = inserted.rows[0].id;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+
+    // Committed: only now does the in-memory state move forward.
+    for (const [id, state] of result.changedSlots) ownership.slots.set(id, state);
+    ownership.nextOffset = nextOffset;
+    resolveOffset(lastOffset);
+    counters.batches += 1;
+    counters.commands += commands.length;
+
+    if (outboxId) {
+      try {
+        await publish(outbox);
+        void pool.query('DELETE FROM outbox WHERE id = $1', [outboxId]).catch((err) => log.warn({ err }, 'outbox delete failed'));
+      } catch (err) {
+        // The rows stay in the outbox; the relay timer (or the next owner) publishes them.
+        log.warn({ partition, err: (err as Error).message }, 'publish failed; left in outbox');
+        unpublished.set(partition, []);
+      }
+    }
+    await heartbeat();
+  }
+
+  async function relayPending(): Promise<void> {
+    for (const partition of [...unpublished.keys()]) {
+      if (!owned.has(partition)) {
+        unpublished.delete(partition);
+        continue;
+      }
+      try {
+        await relayLeftovers(partition);
+        unpublished.delete(partition);
+      } catch (err) {
+        log.warn({ partition, err: (err as Error).message }, 'outbox relay failed; will retry');
+      }
+    }
+  }
+
+  return {
+    async start() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, topics, config.kafka.partitions);
+      } finally {
+        await admin.disconnect();
+      }
+      producer = createProducer(kafka);
+      await producer.connect();
+      consumer = kafka.consumer({
+        groupId: config.groupId,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+        rebalanceTimeout: 10_000,
+        maxWaitTimeInMs: 50,
+        maxBytesPerPartition: 1024 * 1024,
+        allowAutoTopicCreation: false,
+      });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        // Whatever we owned before the rebalance may have had another owner in between: reload.
+        owned.clear();
+        log.info({ assignment: payload.memberAssignment }, 'joined allocator group');
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        log.error({ err: payload.error, restart: payload.restart }, 'allocator consumer crashed');
+        owned.clear();
+        if (!payload.restart) running = false;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: topics.commands, fromBeginning: true });
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: config.partitionsConcurrency,
+        eachBatch: handleBatch,
+      });
+      running = true;
+      relayTimer = setInterval(() => void relayPending(), 1000);
+      log.info({ topic: topics.commands, group: config.groupId }, 'allocator started');
+    },
+    async stop() {
+      running = false;
+      if (relayTimer) clearInterval(relayTimer);
+      await consumer?.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
+      await producer?.disconnect().catch((err) => log.warn({ err }, 'producer disconnect failed'));
+      owned.clear();
+    },
+    isRunning: () => running,
+    stats: () => ({ ...counters }),
+  };
+}

@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { createHttpApp, createProducer, ensureTopics, registerHealthRoutes, topicNames, type KafkaConfig } from '@opd/shared';
+import { createCommandBus } from './command-bus';
+import { createIdempotencyStore } from './idempotency-store';
+import { createReplyWaiter } from './reply-waiter';
+import { registerSetupRoutes } from './routes/setup-routes';
+import { registerTokenRoutes } from './routes/token-routes';
+
+export interface BookingConfig {
+  kafka: KafkaConfig;
+  /** Unique per gateway process: replies are addressed to it. */
+  instanceId: string;
+  replyTimeoutMs: number;
+}
+
+export interface BookingDeps {
+  pool: Pool;
+  kafka: Kafka;
+  logger: Logger;
+}
+
+/** The booking gateway: validates writes, publishes them as commands keyed by slot, relays decisions. */
+export async function buildApp(config: BookingConfig, deps: BookingDeps): Promise<FastifyInstance> {
+  const app = createHttpApp(deps.logger);
+  const topics = topicNames(config.kafka.topicPrefix);
+  const producer = createProducer(deps.kafka);
+  const waiter = createReplyWaiter({
+    kafka: deps.kafka,
+    topic: topics.replies,
+    instanceId: config.instanceId,
+    groupId: `${config.kafka.topicPrefix}opd-gateway-${config.instanceId}`,
+    logger: deps.logger,
+  });
+  const bus = createCommandBus({ producer, topic: topics.commands, waiter, replyTimeoutMs: config.replyTimeoutMs });
+  const ctx = { instanceId: config.instanceId, pool: deps.pool, bus, idempotency: createIdempotencyStore(deps.pool) };
+
+  let producerConnected = false;
+  producer.on(producer.events.CONNECT, () => (producerConnected = true));
+  producer.on(producer.events.DISCONNECT, () => (producerConnected = false));
+
+  registerHealthRoutes(app, {
+    postgres: () => deps.pool.query('SELECT 1'),
+    kafka: async () => {
+      if (!producerConnected) throw new Error('producer not connected');
+      if (!waiter.isReady()) throw new Error('reply consumer not ready');
+    },
+  });
+  registerSetupRoutes(app, ctx);
+  registerTokenRoutes(app, ctx);
+
+  app.addHook('onReady', async () => {
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, topics, config.kafka.partitions);
+    } finally {
+      await admin.disconnect();
+    }
+    await producer.connect();
+    await waiter.start();
+  });
+  app.addHook('onClose', async () => {
+    await bus.flush();
+    await waiter.stop();
+    await producer.disconnect();
+  });
+  return app;
+}
