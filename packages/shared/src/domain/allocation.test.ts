@@ -978,15 +978,16 @@ describe('version', () => {
   it('grows by exactly 1 per state-changing command, whatever it changes', () => {
     const desk = new Desk(1);
     const steps: [string, () => ApplyResult][] = [];
-    steps.push(['book', () => desk.book('WALK_IN', { tokenId: 'a' })]);
+    steps.push(['book walk-in', () => desk.book('WALK_IN', { tokenId: 'a' })]);
     steps.push(['waitlist', () => desk.book('ONLINE', { tokenId: 'w', onFull: 'waitlist' })]);
     steps.push(['emergency over capacity', () => desk.book('EMERGENCY', { tokenId: 'e' })]);
-    steps.push(['call-next', () => desk.callNext()]);
-    steps.push(['complete', () => desk.complete('e')]);
-    steps.push(['call-next', () => desk.callNext()]);
-    steps.push(['no-show + promote', () => desk.noShow('a')]);
+    steps.push(['call-next (emergency)', () => desk.callNext()]);
+    steps.push(['no-show without promotion', () => desk.noShow('e')]);
+    steps.push(['call-next (walk-in)', () => desk.callNext()]);
+    steps.push(['cancel + promote', () => desk.cancel('a')]);
     steps.push(['check-in of promoted', () => desk.checkIn('w')]);
-    steps.push(['cancel', () => desk.cancel('w')]);
+    steps.push(['call-next (promoted)', () => desk.callNext()]);
+    steps.push(['complete', () => desk.complete('w')]);
     for (const [name, step] of steps) {
       const version = desk.state.slot.version;
       const res = step();
@@ -996,7 +997,7 @@ describe('version', () => {
   });
 
   it('does not move on failures, replays or repeated cancels', () => {
-    const desk = new Desk(1);
+    const desk = new Desk(2);
     const a = desk.issue('ONLINE', { tokenId: 'a', patient: { name: 'x', mrn: 'M' } });
     const c = desk.issue('EMERGENCY', { tokenId: 'c' });
     okOf(desk.callNext());

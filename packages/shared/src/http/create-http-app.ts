@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerErrorHandling } from './error-handler';
 
@@ -9,9 +9,9 @@ export function createHttpApp(logger: Logger, options: { requestLogs?: boolean }
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: !options.requestLogs,
+    logController: new LogController({ disableRequestLogging: !options.requestLogs }),
     // Ids travel in paths; keep long garbage out of the router early.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
   });
   registerErrorHandling(app);
   // An empty body with a JSON content type is "no body" (clients send that on PATCH), not an error.

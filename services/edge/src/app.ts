@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { Pool as HttpPool } from 'undici';
+import { AppError, createHttpApp, registerHealthRoutes } from '@opd/shared';
+
+export interface EdgeConfig {
+  bookingUrl: string;
+  queryUrl: string;
+  allocatorUrl: string;
+}
+
+export interface EdgeDeps {
+  logger: Logger;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'trailer', 'host', 'content-length']);
+
+/**
+ * The single client origin: reads (GET, HEAD) go to the query service, writes to the booking
+ * gateway. Bodies pass through untouched; the 64 KiB limit is enforced here first.
+ */
+export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<FastifyInstance> {
+  const app = createHttpApp(deps.logger);
+  const upstream = {
+    booking: new HttpPool(config.bookingUrl, { connections: 64, pipelining: 1 }),
+    query: new HttpPool(config.queryUrl, { connections: 64, pipelining: 1 }),
+    allocator: new HttpPool(config.allocatorUrl, { connections: 2 }),
+  };
+
+  // Pass every body through as bytes; the services behind validate it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const upstreamReady = (pool: HttpPool) => async () => {
+    const response = await pool.request({ method: 'GET', path: '/readyz' });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`not ready (${response.statusCode})`);
+  };
+  registerHealthRoutes(app, {
+    booking: upstreamReady(upstream.booking),
+    query: upstreamReady(upstream.query),
+    allocator: upstreamReady(upstream.allocator),
+  });
+
+  async function forward(request: FastifyRequest, reply: FastifyReply) {
+    const target = request.method === 'GET' || request.method === 'HEAD' ? upstream.query : upstream.booking;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    headers['x-forwarded-for'] = request.ip;
+    let response;
+    try {
+      response = await target.request({
+        method: request.method as 'GET',
+        path: request.url,
+        headers,
+        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+      });
+    } catch (err) {
+      request.log.warn({ err: (err as Error).message, url: request.url }, 'upstream unavailable');
+      throw new AppError('UNAVAILABLE', 'Service temporarily unavailable', undefined, 1);
+    }
+    reply.code(response.statusCode);
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) void reply.header(name, value);
+    }
+    return reply.send(response.body);
+  }
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/api/*', handler: forward });
+
+  app.addHook('onClose', async () => {
+    await Promise.all(Object.values(upstream).map((pool) => pool.close()));
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import type Redis from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { createHttpApp, ensureTopics, registerHealthRoutes, topicNames, type KafkaConfig } from '@opd/shared';
+import { createProjector } from './projector';
+import { registerReadRoutes } from './read-routes';
+import { createViewStore } from './view-store';
+
+export interface QueryConfig {
+  kafka: KafkaConfig;
+  redisKeyPrefix: string;
+  /** Time zone in which `date=` of GET /api/slots is read. */
+  timeZone: string;
+}
+
+export interface QueryDeps {
+  pool: Pool;
+  redis: Redis;
+  kafka: Kafka;
+  logger: Logger;
+}
+
+/** The query service: projects slot snapshots into Redis and serves every read from there. */
+export async function buildApp(config: QueryConfig, deps: QueryDeps): Promise<FastifyInstance> {
+  const app = createHttpApp(deps.logger);
+  const topics = topicNames(config.kafka.topicPrefix);
+  const store = createViewStore(deps.redis, config.redisKeyPrefix);
+  const projector = createProjector({
+    kafka: deps.kafka,
+    topic: topics.events,
+    groupId: `${config.kafka.topicPrefix}opd-query-projector`,
+    store,
+    logger: deps.logger,
+  });
+
+  registerHealthRoutes(app, {
+    postgres: () => deps.pool.query('SELECT 1'),
+    redis: () => deps.redis.ping(),
+    kafka: async () => {
+      if (!projector.isRunning()) throw new Error('projector not running');
+    },
+  });
+  registerReadRoutes(app, { store, pool: deps.pool, timeZone: config.timeZone });
+
+  app.addHook('onReady', async () => {
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, topics, config.kafka.partitions);
+    } finally {
+      await admin.disconnect();
+    }
+    await projector.start();
+  });
+  app.addHook('onClose', () => projector.stop());
+  return app;
+}

@@ -1,0 +1,58 @@
+/**
+ * Projects the allocator's slot snapshots into the Redis read model. Offsets are committed after
+ * Redis has the batch, so a crash replays snapshots, and the version check makes replays harmless.
+ */
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { SlotSnapshotEventSchema, type SlotState } from '@opd/shared';
+import type { ViewStore } from './view-store';
+
+export interface Projector {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isRunning(): boolean;
+}
+
+export function createProjector(options: { kafka: Kafka; topic: string; groupId: string; store: ViewStore; logger: Logger }): Projector {
+  const { kafka, topic, store, logger } = options;
+  let consumer: Consumer | null = null;
+  let running = false;
+
+  return {
+    async start() {
+      consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 20, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        logger.error({ err: payload.error, restart: payload.restart }, 'projector crashed');
+        running = payload.restart;
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        partitionsConsumedConcurrently: 4,
+        eachBatch: async ({ batch, heartbeat }) => {
+          // Only the newest snapshot of each slot in the batch matters.
+          const latest = new Map<string, SlotState>();
+          for (const message of batch.messages) {
+            if (!message.value) continue;
+            const parsed = SlotSnapshotEventSchema.safeParse(JSON.parse(message.value.toString()));
+            if (!parsed.success) {
+              logger.warn({ offset: message.offset }, 'malformed snapshot ignored');
+              continue;
+            }
+            const { slot, tokens } = parsed.data;
+            const seen = latest.get(slot.id);
+            if (!seen || seen.slot.version < slot.version) latest.set(slot.id, { slot, tokens });
+          }
+          await store.saveMany([...latest.values()]);
+          await heartbeat();
+        },
+      });
+      running = true;
+    },
+    async stop() {
+      running = false;
+      await consumer?.disconnect();
+    },
+    isRunning: () => running,
+  };
+}
