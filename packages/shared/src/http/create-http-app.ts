@@ -14,8 +14,9 @@ export function createHttpApp(logger: Logger, options: { requestLogs?: boolean }
     routerOptions: { maxParamLength: 200 },
   });
   registerErrorHandling(app);
-  // An empty body with a JSON content type is "no body" (clients send that on PATCH), not an error.
-  app.removeContentTypeParser('application/json');
+  // JSON only (anything else is a 415). An empty body with a JSON content type is "no body"
+  // (clients send that on PATCH), not an error.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
