@@ -72,7 +72,7 @@ describe('booking validation', () => {
   it('a non-JSON content type -> 415 in the error shape', async () => {
     const response = await fetch(`${system.edgeUrl}/api/tokens/book`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(response.status).toBe(415);
-    expect((await response.json()).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('a bad Idempotency-Key header -> 400 naming the header', async () => {

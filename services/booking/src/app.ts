@@ -34,12 +34,17 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
     groupId: `${config.kafka.topicPrefix}opd-gateway-${config.instanceId}`,
     logger: deps.logger,
   });
-  const bus = createCommandBus({ producer, topic: topics.commands, waiter, replyTimeoutMs: config.replyTimeoutMs });
-  const ctx = { instanceId: config.instanceId, pool: deps.pool, bus, idempotency: createIdempotencyStore(deps.pool) };
-
   let producerConnected = false;
   producer.on(producer.events.CONNECT, () => (producerConnected = true));
   producer.on(producer.events.DISCONNECT, () => (producerConnected = false));
+  const bus = createCommandBus({
+    producer,
+    topic: topics.commands,
+    waiter,
+    replyTimeoutMs: config.replyTimeoutMs,
+    isConnected: () => producerConnected && waiter.isReady(),
+  });
+  const ctx = { instanceId: config.instanceId, pool: deps.pool, bus, idempotency: createIdempotencyStore(deps.pool) };
 
   registerHealthRoutes(app, {
     postgres: () => deps.pool.query('SELECT 1'),
@@ -51,21 +56,36 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
   registerSetupRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
 
-  app.addHook('onReady', async () => {
-    const admin = deps.kafka.admin();
-    await admin.connect();
+  // Kafka may be down when the gateway starts: it starts anyway, answers 503 (readiness says why)
+  // and keeps trying to connect in the background.
+  let closing = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+  async function connectKafka(): Promise<void> {
     try {
-      await ensureTopics(admin, topics, config.kafka.partitions);
-    } finally {
-      await admin.disconnect();
+      const admin = deps.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, topics, config.kafka.partitions);
+      } finally {
+        await admin.disconnect();
+      }
+      await producer.connect();
+      await waiter.start();
+    } catch (err) {
+      if (closing) return;
+      deps.logger.warn({ err: (err as Error).message }, 'Kafka not reachable; retrying');
+      retryTimer = setTimeout(() => void connectKafka(), 2000);
     }
-    await producer.connect();
-    await waiter.start();
+  }
+  app.addHook('onReady', async () => {
+    await connectKafka();
   });
   app.addHook('onClose', async () => {
+    closing = true;
+    if (retryTimer) clearTimeout(retryTimer);
     await bus.flush();
-    await waiter.stop();
-    await producer.disconnect();
+    await waiter.stop().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
   });
   return app;
 }

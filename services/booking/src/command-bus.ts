@@ -14,20 +14,27 @@ export function createCommandBus(options: {
   topic: string;
   waiter: ReplyWaiter;
   replyTimeoutMs: number;
+  /** False while Kafka is unreachable: the gateway answers 503 at once instead of hanging. */
+  isConnected: () => boolean;
 }): CommandBus {
   const sender = createBatchingSender(options.producer, { lingerMs: 2, maxBatch: 500 });
   return {
     async dispatch(command) {
+      if (!options.isConnected()) throw unavailable();
       const reply = options.waiter.expect(command.commandId, options.replyTimeoutMs);
       try {
         await sender.send(options.topic, { key: command.slotId, value: JSON.stringify(command) });
       } catch (err) {
         options.waiter.forget(command.commandId);
         // Nothing was accepted: the client may retry (with the same Idempotency-Key) safely.
-        throw new AppError('UNAVAILABLE', 'The booking queue is unavailable; please retry', undefined, 2);
+        throw unavailable();
       }
       return reply;
     },
     flush: () => sender.flush(),
   };
+}
+
+function unavailable(): AppError {
+  return new AppError('UNAVAILABLE', 'The booking queue is unavailable; please retry', undefined, 2);
 }
