@@ -23,7 +23,7 @@ const url = (protocols: string[]) =>
     } catch {
       return false;
     }
-  }, `must be a ${protocols.join(' or ')}// URL`);
+  }, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 

@@ -14,3 +14,4 @@ export * from './http/validation';
 export * from './http/error-handler';
 export * from './http/health';
 export * from './http/create-http-app';
+export * from './run-service';
