@@ -67,6 +67,8 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
   const log = logger.child({ component: 'allocator', instance: config.instanceId });
   const owned = new Map<number, OwnedPartition>();
   const unpublished = new Map<number, OutboxMessage[]>();
+  /** Published outbox rows, deleted in bulk by the relay timer rather than one statement per batch. */
+  let publishedOutboxIds: string[] = [];
   const counters = { batches: 0, commands: 0, fenced: 0 };
   let consumer: Consumer | null = null;
   let producer: Producer | null = null;
@@ -209,7 +211,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     if (outboxId) {
       try {
         await publish(outbox);
-        void pool.query('DELETE FROM outbox WHERE id = $1', [outboxId]).catch((err) => log.warn({ err }, 'outbox delete failed'));
+        publishedOutboxIds.push(outboxId);
       } catch (err) {
         // The rows stay in the outbox; the relay timer (or the next owner) publishes them.
         log.warn({ partition, err: (err as Error).message }, 'publish failed; left in outbox');
@@ -219,7 +221,16 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     await heartbeat();
   }
 
+  async function deletePublished(): Promise<void> {
+    if (publishedOutboxIds.length === 0) return;
+    const ids = publishedOutboxIds;
+    publishedOutboxIds = [];
+    // A row left behind by a failed delete is only republished (harmless: replies and snapshots are idempotent).
+    await pool.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]).catch((err) => log.warn({ err }, 'outbox delete failed'));
+  }
+
   async function relayPending(): Promise<void> {
+    await deletePublished();
     for (const partition of [...unpublished.keys()]) {
       if (!owned.has(partition)) {
         unpublished.delete(partition);
@@ -273,13 +284,14 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
         eachBatch: handleBatch,
       });
       running = true;
-      relayTimer = setInterval(() => void relayPending(), 1000);
+      relayTimer = setInterval(() => void relayPending(), 250);
       log.info({ topic: topics.commands, group: config.groupId }, 'allocator started');
     },
     async stop() {
       running = false;
       if (relayTimer) clearInterval(relayTimer);
       await consumer?.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
+      await deletePublished();
       await producer?.disconnect().catch((err) => log.warn({ err }, 'producer disconnect failed'));
       owned.clear();
     },

@@ -7,9 +7,10 @@ runService('allocator', async (env, logger) => {
   const instanceId = env.INSTANCE_ID ?? `allocator-${randomUUID().slice(0, 8)}`;
   const kafkaConfig = kafkaConfigFromEnv(env, instanceId);
   await migrate({ databaseUrl: env.DATABASE_URL, logger });
-  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 8 });
+  // One connection per partition processed at once, plus a few for loads and the relay.
+  const pool = new Pool({ connectionString: env.DATABASE_URL, max: env.KAFKA_PARTITIONS + 4 });
   const app = await buildApp(
-    { kafka: kafkaConfig, groupId: `${env.KAFKA_TOPIC_PREFIX}opd-allocator`, instanceId, partitionsConcurrency: 4 },
+    { kafka: kafkaConfig, groupId: `${env.KAFKA_TOPIC_PREFIX}opd-allocator`, instanceId, partitionsConcurrency: env.KAFKA_PARTITIONS },
     { pool, kafka: createKafka(kafkaConfig, logger), logger },
   );
   await app.listen({ host: env.HOST, port: env.ALLOCATOR_PORT });
