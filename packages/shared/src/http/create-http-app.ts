@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { errorBody } from '../errors';
 import { registerErrorHandling } from './error-handler';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -12,6 +13,13 @@ export function createHttpApp(logger: Logger, options: { requestLogs?: boolean }
     logController: new LogController({ disableRequestLogging: !options.requestLogs }),
     // Ids travel in paths; keep long garbage out of the router early.
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any route runs (bad URL encoding, an over-long id) still
+    // answer in the contract's shape.
+    frameworkErrors: (error, _request, reply) => {
+      void reply
+        .code(400)
+        .send(errorBody('VALIDATION_ERROR', error.message, { fields: [{ field: 'params', message: error.message }] }));
+    },
   });
   registerErrorHandling(app);
   // JSON only (anything else is a 415). An empty body with a JSON content type is "no body"
