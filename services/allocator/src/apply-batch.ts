@@ -2,10 +2,15 @@
  * Applies one partition's batch of commands to the slots it owns, in order. Returns what must be
  * written and published; touches no database or broker itself (lookups are injected).
  */
+import { createHash } from 'node:crypto';
 import {
   applyCommand,
+  buildSlotView,
   createSlotState,
+  labelBaseFor,
+  labelPrefixFor,
   toPublicSlot,
+  type Outcome,
   type Command,
   type DomainCommand,
   type Reply,
@@ -63,7 +68,12 @@ export async function applyBatch(
         start: command.start,
         end: command.end,
         capacity: command.capacity,
+        delayMinutes: 0,
+        labelPrefix: labelPrefixFor(doctor.name),
+        // Slots of this doctor that PostgreSQL knows, plus those created earlier in this batch.
+        labelBase: labelBaseFor({ id: command.slotId, start: command.start }, doctor.slots),
       });
+      doctor.slots.push({ id: created.slot.id, start: created.slot.start, capacity: created.slot.capacity });
       result.changedSlots.set(created.slot.id, created);
       reply(command, { schemaVersion: 1, commandId: command.commandId, status: 201, body: { slot: publicSlot(created) } });
       continue;
@@ -74,11 +84,17 @@ export async function applyBatch(
         await forwardOrFull(command, null);
         continue;
       }
-      const what = command.type === 'token.book' || command.type === 'slot.call-next' ? 'Slot' : 'Token';
+      const what = command.type === 'token.book' || command.type.startsWith('slot.') ? 'Slot' : 'Token';
       const id = what === 'Slot' ? command.slotId : (command as { tokenId: string }).tokenId;
       reply(command, errorReply(command, 'NOT_FOUND', `${what} ${id} not found`, what === 'Slot' ? { slotId: id } : { tokenId: id }));
       continue;
     }
+
+    // Closing needs the doctor's later slots (advisory, from PostgreSQL) to reallocate into.
+    const laterForClose =
+      command.type === 'slot.close' && state.slot.status === 'OPEN'
+        ? await lookups.laterSlots(state.slot.doctorId, state.slot.start)
+        : [];
 
     const applied = applyCommand(state, toDomainCommand(command), { now });
     if (applied.changedTokenIds.length > 0 || applied.state !== state) {
@@ -90,8 +106,18 @@ export async function applyBatch(
     }
 
     const { outcome } = applied;
+    if (command.type === 'token.book' && command.movedFromTokenId && command.movedFromSlotId) {
+      linkMove(command, outcome);
+    }
     if (!outcome.ok && command.type === 'token.book' && command.onFull === 'next-slot' && isUnbookable(outcome.code)) {
       await forwardOrFull(command, state);
+      continue;
+    }
+    if (command.type === 'slot.close' && outcome.ok) {
+      reallocate(command, state, applied.state, outcome.movedIds ?? [], laterForClose.map((s) => s.slotId));
+    }
+    if (command.type === 'slot.set-capacity' || command.type === 'slot.delay' || command.type === 'slot.close') {
+      reply(command, slotReply(command, applied.state, outcome));
       continue;
     }
     if (!outcome.ok && outcome.code === 'SLOT_FULL' && command.type === 'token.book') {
@@ -114,11 +140,92 @@ export async function applyBatch(
       result.forwards.push({ ...command, slotId: next, nextSlotIds: rest });
       return;
     }
+    if (command.waitlistSlotId && command.waitlistSlotId !== command.slotId) {
+      // A reallocation that found no room anywhere waits in the earliest later slot.
+      const { waitlistSlotId, ...rest } = command;
+      result.forwards.push({ ...rest, slotId: waitlistSlotId, onFull: 'waitlist', nextSlotIds: [] });
+      return;
+    }
     reply(
       command,
       errorReply(command, 'SLOT_FULL', 'No later slot of this doctor has room', { slotId: command.slotId, alternatives: [] }),
     );
   }
+
+  /**
+   * A closed slot's MOVED tokens, in reallocation order, are booked into the doctor's later open
+   * slots: each as a `next-slot` booking through the outbox (the same partition key keeps their
+   * order), with the original source (so weight) and arrival, the earliest later slot as the
+   * waitlist of last resort, and the old token's id. No later slot at all: the token stays MOVED
+   * with movedTo null (the desk rebooks the patient).
+   */
+  function reallocate(
+    command: Extract<Command, { type: 'slot.close' }>,
+    before: SlotState,
+    after: SlotState,
+    movedIds: readonly string[],
+    laterSlotIds: string[],
+  ) {
+    const [first, ...rest] = laterSlotIds;
+    if (!first) return;
+    movedIds.forEach((oldId, i) => {
+      const old = before.tokens.find((t) => t.id === oldId) ?? after.tokens.find((t) => t.id === oldId);
+      if (!old) return;
+      result.forwards.push({
+        schemaVersion: 1,
+        commandId: `${command.commandId}.move.${i}`,
+        slotId: first,
+        issuedAt: now,
+        type: 'token.book',
+        tokenId: movedTokenId(old.id),
+        source: old.source,
+        patient: old.patient,
+        onFull: 'next-slot',
+        nextSlotIds: rest,
+        arrivalAt: old.arrivalAt,
+        movedFromTokenId: old.id,
+        movedFromSlotId: command.slotId,
+        waitlistSlotId: first,
+      });
+    });
+  }
+
+  /** Tells the closed slot which token took its patient (the new one, or the one they already held). */
+  function linkMove(command: Extract<Command, { type: 'token.book' }>, outcome: Outcome) {
+    let movedTo: string | undefined;
+    if (outcome.ok) movedTo = outcome.tokenId;
+    else if (outcome.code === 'DUPLICATE_BOOKING') movedTo = outcome.details?.tokenId as string | undefined;
+    if (!movedTo) return;
+    result.forwards.push({
+      schemaVersion: 1,
+      commandId: `${command.commandId}.link`,
+      slotId: command.movedFromSlotId!,
+      issuedAt: now,
+      type: 'token.link-move',
+      tokenId: command.movedFromTokenId!,
+      movedTo,
+    });
+  }
+}
+
+/** The id of the token that replaces a moved one: derived, so a replayed close books nothing twice. */
+export function movedTokenId(oldTokenId: string): string {
+  const h = createHash('sha256').update(`moved:${oldTokenId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Replies of the slot commands: capacity -> slot, promoted, moved; delay -> slot; close -> slot, tokens. */
+function slotReply(command: Command, state: SlotState, outcome: Outcome): Reply {
+  if (!outcome.ok) return replyFor(command, state, outcome);
+  const view = buildSlotView(state);
+  const byId = (ids: readonly string[] = []) => ids.map((id) => view.tokens.find((t) => t.id === id)).filter((t) => t !== undefined);
+  const body: Record<string, unknown> = { slot: view.slot };
+  if (command.type === 'slot.set-capacity') {
+    body.promoted = byId(outcome.promotedIds);
+    body.moved = byId(outcome.movedIds);
+  }
+  if (command.type === 'slot.close') body.tokens = byId(outcome.movedIds);
+  return { schemaVersion: 1, commandId: command.commandId, status: 200, body };
 }
 
 /** Reasons to try the next slot instead: this one is full, closed or over. */
@@ -133,7 +240,17 @@ function publicSlot(state: SlotState) {
 export function toDomainCommand(command: Exclude<Command, { type: 'slot.create' }>): DomainCommand {
   switch (command.type) {
     case 'token.book':
-      return { type: 'token.book', tokenId: command.tokenId, source: command.source, patient: command.patient, onFull: command.onFull };
+      return {
+        type: 'token.book',
+        tokenId: command.tokenId,
+        source: command.source,
+        patient: command.patient,
+        // A reallocation at the end of its chain, in its waitlist-of-last-resort slot, waits here.
+        onFull:
+          command.waitlistSlotId === command.slotId && (command.nextSlotIds?.length ?? 0) === 0 ? 'waitlist' : command.onFull,
+        ...(command.arrivalAt !== undefined ? { arrivalAt: command.arrivalAt } : {}),
+        ...(command.movedFromTokenId !== undefined ? { movedFromTokenId: command.movedFromTokenId } : {}),
+      };
     case 'token.cancel':
       return { type: 'token.cancel', tokenId: command.tokenId, reason: command.reason };
     case 'token.check-in':
@@ -142,5 +259,15 @@ export function toDomainCommand(command: Exclude<Command, { type: 'slot.create' 
       return { type: command.type, tokenId: command.tokenId };
     case 'slot.call-next':
       return { type: 'slot.call-next' };
+    case 'token.recall':
+      return { type: 'token.recall', tokenId: command.tokenId };
+    case 'token.link-move':
+      return { type: 'token.link-move', tokenId: command.tokenId, movedTo: command.movedTo };
+    case 'slot.set-capacity':
+      return { type: 'slot.set-capacity', capacity: command.capacity };
+    case 'slot.delay':
+      return { type: 'slot.delay', minutes: command.minutes };
+    case 'slot.close':
+      return { type: 'slot.close' };
   }
 }

@@ -21,15 +21,21 @@ export async function upsertSlots(client: PoolClient, writes: readonly SlotWrite
     next_number: slot.nextNumber,
     version: slot.version,
     kafka_partition: partition,
+    delay_minutes: slot.delayMinutes ?? 0,
+    label_prefix: slot.labelPrefix ?? null,
+    label_base: slot.labelBase ?? 0,
   }));
   await client.query(
-    `INSERT INTO slots (id, doctor_id, branch_id, starts_at, ends_at, capacity, status, active_count, next_number, version, kafka_partition)
-     SELECT id, doctor_id, branch_id, starts_at, ends_at, capacity, status, active_count, next_number, version, kafka_partition
+    `INSERT INTO slots (id, doctor_id, branch_id, starts_at, ends_at, capacity, status, active_count, next_number, version, kafka_partition,
+                        delay_minutes, label_prefix, label_base)
+     SELECT id, doctor_id, branch_id, starts_at, ends_at, capacity, status, active_count, next_number, version, kafka_partition,
+            delay_minutes, label_prefix, label_base
        FROM jsonb_to_recordset($1::jsonb) AS s(id text, doctor_id text, branch_id text, starts_at timestamptz,
-            ends_at timestamptz, capacity int, status text, active_count int, next_number int, version bigint, kafka_partition int)
+            ends_at timestamptz, capacity int, status text, active_count int, next_number int, version bigint, kafka_partition int,
+            delay_minutes int, label_prefix text, label_base int)
      ON CONFLICT (id) DO UPDATE SET capacity = EXCLUDED.capacity, status = EXCLUDED.status,
        active_count = EXCLUDED.active_count, next_number = EXCLUDED.next_number, version = EXCLUDED.version,
-       starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at`,
+       starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, delay_minutes = EXCLUDED.delay_minutes`,
     [JSON.stringify(rows)],
   );
 }
@@ -49,14 +55,21 @@ export async function upsertTokens(client: PoolClient, tokens: readonly TokenRec
     arrival_at: t.arrivalAt,
     updated_at: t.updatedAt,
     cancel_reason: t.cancelReason ?? null,
+    label: t.label ?? null,
+    recall_count: t.recallCount ?? 0,
+    moved_from: t.movedFrom ?? null,
+    moved_to: t.movedTo ?? null,
   }));
   await client.query(
-    `INSERT INTO tokens (id, slot_id, number, source, weight, status, over_capacity, patient, created_at, arrival_at, updated_at, cancel_reason)
-     SELECT id, slot_id, number, source, weight, status, over_capacity, patient, created_at, arrival_at, updated_at, cancel_reason
+    `INSERT INTO tokens (id, slot_id, number, source, weight, status, over_capacity, patient, created_at, arrival_at, updated_at, cancel_reason,
+                         label, recall_count, moved_from, moved_to)
+     SELECT id, slot_id, number, source, weight, status, over_capacity, patient, created_at, arrival_at, updated_at, cancel_reason,
+            label, recall_count, moved_from, moved_to
        FROM jsonb_to_recordset($1::jsonb) AS t(id text, slot_id text, number int, source text, weight smallint, status text,
-            over_capacity boolean, patient jsonb, created_at timestamptz, arrival_at timestamptz, updated_at timestamptz, cancel_reason text)
+            over_capacity boolean, patient jsonb, created_at timestamptz, arrival_at timestamptz, updated_at timestamptz, cancel_reason text,
+            label text, recall_count int, moved_from text, moved_to text)
      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at,
-       cancel_reason = EXCLUDED.cancel_reason`,
+       cancel_reason = EXCLUDED.cancel_reason, recall_count = EXCLUDED.recall_count, moved_to = EXCLUDED.moved_to`,
     [JSON.stringify(rows)],
   );
 }
@@ -64,16 +77,35 @@ export async function upsertTokens(client: PoolClient, tokens: readonly TokenRec
 export interface DoctorInfo {
   id: string;
   branchId: string;
+  /** For the token label prefix. */
+  name: string;
+  /**
+   * The doctor's slots from the start of yesterday (UTC) on, as PostgreSQL knows them: a new
+   * slot's label base is the sum of the capacities of the earlier ones the same day.
+   */
+  slots: { id: string; start: string; capacity: number }[];
 }
 
+/** Doctors of the batch's slot.create commands, with what slot creation needs (name, that day's slots). */
 export async function findDoctors(db: Pool, ids: readonly string[]): Promise<Map<string, DoctorInfo>> {
   const found = new Map<string, DoctorInfo>();
   if (ids.length === 0) return found;
-  const { rows } = await db.query<{ id: string; branch_id: string }>(
-    'SELECT id, branch_id FROM doctors WHERE id = ANY($1::text[])',
-    [[...new Set(ids)]],
+  const unique = [...new Set(ids)];
+  const { rows } = await db.query<{ id: string; branch_id: string; name: string }>(
+    'SELECT id, branch_id, name FROM doctors WHERE id = ANY($1::text[])',
+    [unique],
   );
-  for (const row of rows) found.set(row.id, { id: row.id, branchId: row.branch_id });
+  for (const row of rows) found.set(row.id, { id: row.id, branchId: row.branch_id, name: row.name, slots: [] });
+  if (found.size === 0) return found;
+  const slots = await db.query<{ id: string; doctor_id: string; starts_at: Date; capacity: number }>(
+    `SELECT id, doctor_id, starts_at, capacity FROM slots
+      WHERE doctor_id = ANY($1::text[]) AND starts_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day'
+      ORDER BY starts_at, id LIMIT 5000`,
+    [[...found.keys()]],
+  );
+  for (const row of slots.rows) {
+    found.get(row.doctor_id)?.slots.push({ id: row.id, start: row.starts_at.toISOString(), capacity: row.capacity });
+  }
   return found;
 }
 

@@ -7,6 +7,7 @@ import { createCommandBus } from './command-bus';
 import { createIdempotencyStore } from './idempotency-store';
 import { createReplyWaiter } from './reply-waiter';
 import { registerSetupRoutes } from './routes/setup-routes';
+import { registerSlotAdminRoutes } from './routes/slot-admin-routes';
 import { registerTokenRoutes } from './routes/token-routes';
 
 export interface BookingConfig {
@@ -55,6 +56,7 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
   });
   registerSetupRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  registerSlotAdminRoutes(app, ctx);
 
   // Kafka may be down when the gateway starts: it starts anyway, answers 503 (readiness says why)
   // and keeps trying to connect in the background.

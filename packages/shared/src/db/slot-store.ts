@@ -15,6 +15,10 @@ interface SlotRow {
   status: SlotStatus;
   next_number: number;
   version: string;
+  // From migration 002 (optional so a row read before it still maps).
+  delay_minutes?: number;
+  label_prefix?: string | null;
+  label_base?: number;
 }
 
 interface TokenRow {
@@ -30,6 +34,11 @@ interface TokenRow {
   arrival_at: Date;
   updated_at: Date;
   cancel_reason: string | null;
+  // From migration 002.
+  label?: string | null;
+  recall_count?: number;
+  moved_from?: string | null;
+  moved_to?: string | null;
 }
 
 export function slotFromRow(row: SlotRow): SlotRecord {
@@ -43,6 +52,8 @@ export function slotFromRow(row: SlotRow): SlotRecord {
     status: row.status,
     nextNumber: row.next_number,
     version: Number(row.version),
+    delayMinutes: row.delay_minutes ?? 0,
+    ...(row.label_prefix ? { labelPrefix: row.label_prefix, labelBase: row.label_base ?? 0 } : {}),
   };
 }
 
@@ -60,6 +71,10 @@ export function tokenFromRow(row: TokenRow): TokenRecord {
     arrivalAt: row.arrival_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(row.cancel_reason ? { cancelReason: row.cancel_reason } : {}),
+    ...(row.label ? { label: row.label } : {}),
+    ...(row.recall_count ? { recallCount: row.recall_count } : {}),
+    ...(row.moved_from ? { movedFrom: row.moved_from } : {}),
+    ...(row.status === 'MOVED' ? { movedTo: row.moved_to ?? null } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { ErrorCode } from '../errors';
 import type { Patient, Source, TokenStatus } from '../schemas/common';
 import {
+  CAPACITY_HOLDING,
   LIVE_STATUSES,
   PRESENT_ON_ISSUE,
   SOURCE_WEIGHT,
@@ -20,8 +21,14 @@ export type Outcome =
       ok: true;
       /** 201 when a token was issued, 200 otherwise (including an idempotent replay). */
       httpStatus: 200 | 201;
+      /** The token the command was about; '' for slot commands (capacity, delay, close). */
       tokenId: string;
       promotedIds: string[];
+      /**
+       * Slot commands only: capacity decrease -> the tokens moved to the waitlist; close -> the
+       * tokens that became MOVED, in the order they are to be reallocated.
+       */
+      movedIds?: string[];
     }
   | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> };
 
@@ -38,6 +45,7 @@ export interface ApplyContext {
 }
 
 export function createSlotState(slot: Omit<SlotRecord, 'version' | 'nextNumber' | 'status'>): SlotState {
+  // Extension fields (delayMinutes, labelPrefix, labelBase) are kept as given.
   return { slot: { ...slot, status: 'OPEN', version: 1, nextNumber: 1 }, tokens: [] };
 }
 
@@ -55,12 +63,22 @@ export function applyCommand(state: SlotState, command: DomainCommand, ctx: Appl
       return transition(state, command.tokenId, 'CALLED', 'COMPLETED', ctx);
     case 'slot.call-next':
       return callNext(state, ctx);
+    case 'token.recall':
+      return recall(state, command.tokenId, ctx);
+    case 'token.link-move':
+      return linkMove(state, command.tokenId, command.movedTo, ctx);
+    case 'slot.set-capacity':
+      return setCapacity(state, command.capacity, ctx);
+    case 'slot.delay':
+      return delay(state, command.minutes);
+    case 'slot.close':
+      return closeSlot(state, ctx);
   }
 }
 
 function book(
   state: SlotState,
-  command: { tokenId: string; source: Source; patient: Patient; onFull: 'reject' | 'waitlist' | 'next-slot' },
+  command: Extract<DomainCommand, { type: 'token.book' }>,
   ctx: ApplyContext,
 ): ApplyResult {
   const replay = state.tokens.find((t) => t.id === command.tokenId);
@@ -99,8 +117,10 @@ function book(
     overCapacity: isEmergency && full,
     patient: command.patient,
     createdAt: ctx.now,
-    arrivalAt: ctx.now,
+    arrivalAt: command.arrivalAt ?? ctx.now,
     updatedAt: ctx.now,
+    ...(slot.labelPrefix !== undefined ? { label: labelFor(slot.labelPrefix, slot.labelBase ?? 0, slot.nextNumber) } : {}),
+    ...(command.movedFromTokenId !== undefined ? { movedFrom: command.movedFromTokenId } : {}),
   };
   const next: SlotState = {
     slot: { ...slot, nextNumber: slot.nextNumber + 1, version: slot.version + 1 },
@@ -176,6 +196,143 @@ export function promoteWhileRoom(state: SlotState, ctx: ApplyContext): { state: 
   return { state: current, promotedIds };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Extensions (issue 4): recall, capacity change, delay, close, labels
+// ---------------------------------------------------------------------------------------------
+
+/** Calls a CALLED patient again: counts the recall and bumps the version so displays re-announce. */
+function recall(state: SlotState, tokenId: string, ctx: ApplyContext): ApplyResult {
+  const token = state.tokens.find((t) => t.id === tokenId);
+  if (!token) return notFound(state, tokenId);
+  if (token.status !== 'CALLED') return invalidTransition(state, token, 'CALLED');
+  const next = bumpVersion(updateToken(state, token.id, { recallCount: (token.recallCount ?? 0) + 1, updatedAt: ctx.now }));
+  return { state: next, outcome: { ok: true, httpStatus: 200, tokenId: token.id, promotedIds: [] }, changedTokenIds: [token.id] };
+}
+
+/** Records where a MOVED token went, once the slot that took the patient has decided. Idempotent. */
+function linkMove(state: SlotState, tokenId: string, movedTo: string, ctx: ApplyContext): ApplyResult {
+  const token = state.tokens.find((t) => t.id === tokenId);
+  if (!token) return notFound(state, tokenId);
+  if (token.status !== 'MOVED') return invalidTransition(state, token, 'MOVED');
+  if (token.movedTo === movedTo) return ok(state, token.id, 200);
+  const next = bumpVersion(updateToken(state, token.id, { movedTo, updatedAt: ctx.now }));
+  return { state: next, outcome: { ok: true, httpStatus: 200, tokenId: token.id, promotedIds: [] }, changedTokenIds: [token.id] };
+}
+
+/** Tokens whose patient holds a place but may still be asked to wait: booked, not yet at the desk. */
+const MOVABLE_ON_DECREASE: ReadonlySet<TokenStatus> = new Set(['BOOKED']);
+
+/**
+ * Changes the capacity. An increase promotes waitlisted tokens (weight, then arrival) while there
+ * is room. A decrease removes nobody: while the non-emergency tokens holding capacity exceed the
+ * new capacity, the newest lowest-priority non-emergency BOOKED token (the last one in queue
+ * order) goes back to the WAITLIST. Tokens at the desk or beyond (CHECKED_IN, CALLED, COMPLETED)
+ * and emergencies never move; when they alone exceed the new capacity, the capacity is still
+ * lowered and the slot stays over it (activeCount > capacity) until they are seen.
+ */
+function setCapacity(state: SlotState, capacity: number, ctx: ApplyContext): ApplyResult {
+  const { slot } = state;
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    return fail(state, 'VALIDATION_ERROR', 'capacity must be an integer >= 1', { capacity });
+  }
+  if (slot.status === 'CLOSED') return fail(state, 'SLOT_CLOSED', `Slot ${slot.id} is closed`, { slotId: slot.id });
+  if (capacity === slot.capacity) return slotOk(state, [], []);
+
+  let current: SlotState = { slot: { ...slot, capacity }, tokens: state.tokens };
+  const movedIds: string[] = [];
+  const nonEmergencyHolding = (tokens: readonly TokenRecord[]) =>
+    tokens.filter((t) => t.source !== 'EMERGENCY' && CAPACITY_HOLDING.has(t.status)).length;
+  while (nonEmergencyHolding(current.tokens) > capacity) {
+    const movable = current.tokens
+      .filter((t) => t.source !== 'EMERGENCY' && MOVABLE_ON_DECREASE.has(t.status))
+      .sort(compareQueueOrder);
+    const last = movable[movable.length - 1];
+    if (!last) break; // Nothing movable is left: the slot stays over capacity.
+    current = updateToken(current, last.id, { status: 'WAITLISTED', updatedAt: ctx.now });
+    movedIds.push(last.id);
+  }
+  const { state: promoted, promotedIds } = promoteWhileRoom(current, ctx);
+  return {
+    state: bumpVersion(promoted),
+    outcome: { ok: true, httpStatus: 200, tokenId: '', promotedIds, movedIds },
+    changedTokenIds: [...movedIds, ...promotedIds],
+  };
+}
+
+/** The doctor runs late: the delay adds up; the planned start and end stay as they are. */
+function delay(state: SlotState, minutes: number): ApplyResult {
+  const { slot } = state;
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    return fail(state, 'VALIDATION_ERROR', 'minutes must be an integer >= 1', { minutes });
+  }
+  if (slot.status === 'CLOSED') return fail(state, 'SLOT_CLOSED', `Slot ${slot.id} is closed`, { slotId: slot.id });
+  const next = bumpVersion({ slot: { ...slot, delayMinutes: (slot.delayMinutes ?? 0) + minutes }, tokens: state.tokens });
+  return { state: next, outcome: { ok: true, httpStatus: 200, tokenId: '', promotedIds: [] }, changedTokenIds: [] };
+}
+
+/** Statuses whose patients are reallocated when the slot closes. CALLED/COMPLETED were seen already. */
+export const MOVED_ON_CLOSE: ReadonlySet<TokenStatus> = new Set(['BOOKED', 'CHECKED_IN', 'WAITLISTED']);
+
+/**
+ * Closes the slot (doctor absent). Its live tokens become MOVED (movedTo null until the slot that
+ * takes the patient answers); `movedIds` lists them in reallocation order: first the tokens that
+ * held a place (queue order: weight, then arrival), then the waitlist in its order. The caller
+ * books each into the doctor's later slots. Closing a closed slot changes nothing.
+ */
+function closeSlot(state: SlotState, ctx: ApplyContext): ApplyResult {
+  if (state.slot.status === 'CLOSED') return slotOk(state, [], []);
+  const order = closeOrder(state.tokens);
+  let current: SlotState = { slot: { ...state.slot, status: 'CLOSED' }, tokens: state.tokens };
+  for (const token of order) current = updateToken(current, token.id, { status: 'MOVED', movedTo: null, updatedAt: ctx.now });
+  const movedIds = order.map((t) => t.id);
+  return {
+    state: bumpVersion(current),
+    outcome: { ok: true, httpStatus: 200, tokenId: '', promotedIds: [], movedIds },
+    changedTokenIds: movedIds,
+  };
+}
+
+/** Reallocation order of a closing slot: holders in queue order, then the waitlist in its order. */
+export function closeOrder(tokens: readonly TokenRecord[]): TokenRecord[] {
+  const holders = tokens.filter((t) => t.status === 'BOOKED' || t.status === 'CHECKED_IN').sort(compareQueueOrder);
+  const waitlisted = tokens.filter((t) => t.status === 'WAITLISTED').sort(compareQueueOrder);
+  return [...holders, ...waitlisted];
+}
+
+/** The label prefix of a doctor: the first 3 letters of the name without "Dr.", upper-case. */
+export function labelPrefixFor(doctorName: string): string {
+  const letters = doctorName
+    .trim()
+    .replace(/^dr(\.|\s+|$)/i, '')
+    .replace(/[^\p{L}]/gu, '');
+  return letters.slice(0, 3).toUpperCase() || 'DOC';
+}
+
+/** `SMI-007`: the doctor's prefix and the day's counter (slot's labelBase + token number), 3 digits. */
+export function labelFor(prefix: string, labelBase: number, number: number): string {
+  return `${prefix}-${String(labelBase + number).padStart(3, '0')}`;
+}
+
+/**
+ * The label counter base of a new slot: the sum of the capacities of the doctor's earlier slots
+ * starting the same calendar day (UTC). Ties on start are broken by id so the result is stable.
+ */
+export function labelBaseFor(
+  slot: { id: string; start: string },
+  doctorSlots: readonly { id: string; start: string; capacity: number }[],
+): number {
+  const startMs = Date.parse(slot.start);
+  const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  let base = 0;
+  for (const other of doctorSlots) {
+    if (other.id === slot.id) continue;
+    const otherMs = Date.parse(other.start);
+    if (dayOf(otherMs) !== dayOf(startMs)) continue;
+    if (otherMs < startMs || (otherMs === startMs && other.id < slot.id)) base += other.capacity;
+  }
+  return base;
+}
+
 /** The same patient is recognised by MRN when the booking has one, else by phone. */
 export function findLiveTokenOfPatient(tokens: readonly TokenRecord[], patient: Patient): TokenRecord | undefined {
   const sameMrn = patient.mrn !== undefined;
@@ -193,6 +350,10 @@ function updateToken(state: SlotState, tokenId: string, patch: Partial<TokenReco
 
 function bumpVersion(state: SlotState): SlotState {
   return { slot: { ...state.slot, version: state.slot.version + 1 }, tokens: state.tokens };
+}
+
+function slotOk(state: SlotState, promotedIds: string[], movedIds: string[]): ApplyResult {
+  return { state, outcome: { ok: true, httpStatus: 200, tokenId: '', promotedIds, movedIds }, changedTokenIds: [] };
 }
 
 function ok(state: SlotState, tokenId: string, httpStatus: 200 | 201): ApplyResult {

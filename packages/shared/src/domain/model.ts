@@ -43,6 +43,15 @@ export interface SlotRecord {
   version: number;
   /** The next token number to issue; numbers are never reused. */
   nextNumber: number;
+  /** Extension: minutes the doctor runs late, cumulative; start/end stay as planned. */
+  delayMinutes?: number;
+  /** Extension: token label prefix (first 3 letters of the doctor's name, e.g. SMI). */
+  labelPrefix?: string;
+  /**
+   * Extension: the daily per-doctor label counter starts after this many places: the sum of the
+   * capacities of the doctor's earlier slots that day, fixed at slot creation.
+   */
+  labelBase?: number;
 }
 
 export interface TokenRecord {
@@ -59,6 +68,14 @@ export interface TokenRecord {
   arrivalAt: string;
   updatedAt: string;
   cancelReason?: string;
+  /** Extension: display label, e.g. SMI-007 (see labelFor). */
+  label?: string;
+  /** Extension: how many times a CALLED token was called again; absent means 0. */
+  recallCount?: number;
+  /** Extension: the token this one replaces (its slot was closed). */
+  movedFrom?: string;
+  /** Extension, MOVED tokens only: the replacing token, null until known (or when none). */
+  movedTo?: string | null;
 }
 
 /** Everything the allocator knows about one slot: the unit of single-writer state. */
@@ -69,9 +86,24 @@ export interface SlotState {
 }
 
 export type DomainCommand =
-  | { type: 'token.book'; tokenId: string; source: Source; patient: Patient; onFull: OnFull }
+  | {
+      type: 'token.book';
+      tokenId: string;
+      source: Source;
+      patient: Patient;
+      onFull: OnFull;
+      /** A reallocated token keeps its original arrival (its place among equal weights). */
+      arrivalAt?: string;
+      /** A reallocated token names the token it replaces. */
+      movedFromTokenId?: string;
+    }
   | { type: 'token.cancel'; tokenId: string; reason?: string }
   | { type: 'token.check-in'; tokenId: string }
   | { type: 'token.complete'; tokenId: string }
   | { type: 'token.no-show'; tokenId: string }
-  | { type: 'slot.call-next' };
+  | { type: 'slot.call-next' }
+  | { type: 'token.recall'; tokenId: string }
+  | { type: 'token.link-move'; tokenId: string; movedTo: string }
+  | { type: 'slot.set-capacity'; capacity: number }
+  | { type: 'slot.delay'; minutes: number }
+  | { type: 'slot.close' };

@@ -26,6 +26,8 @@ export function toPublicSlot(slot: SlotRecord, tokens: readonly TokenRecord[]): 
     activeCount: active,
     available: Math.max(0, slot.capacity - active),
     status: slot.status,
+    // Extension fields appear when the record has them (every slot created since they exist).
+    ...(slot.delayMinutes !== undefined ? { delayMinutes: slot.delayMinutes } : {}),
   };
 }
 
@@ -41,6 +43,10 @@ export function toPublicToken(token: TokenRecord, position: number | null): Toke
     overCapacity: token.overCapacity,
     patient: token.patient,
     createdAt: token.createdAt,
+    ...(token.label !== undefined ? { label: token.label } : {}),
+    ...(token.recallCount ? { recallCount: token.recallCount } : {}),
+    ...(token.movedFrom !== undefined ? { movedFrom: token.movedFrom } : {}),
+    ...(token.movedTo !== undefined ? { movedTo: token.movedTo } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody } from '../errors';
 import { registerErrorHandling } from './error-handler';
@@ -16,9 +16,8 @@ export function createHttpApp(logger: Logger, options: { requestLogs?: boolean }
     // Errors the router raises before any route runs (bad URL encoding, an over-long id) still
     // answer in the contract's shape.
     frameworkErrors: (error, _request, reply) => {
-      void reply
-        .code(400)
-        .send(errorBody('VALIDATION_ERROR', error.message, { fields: [{ field: 'params', message: error.message }] }));
+      const body = errorBody('VALIDATION_ERROR', error.message, { fields: [{ field: 'params', message: error.message }] });
+      void (reply as unknown as FastifyReply).code(400).send(body);
     },
   });
   registerErrorHandling(app);

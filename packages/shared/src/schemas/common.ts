@@ -13,6 +13,8 @@ export const TOKEN_STATUSES = [
   'COMPLETED',
   'CANCELLED',
   'NO_SHOW',
+  // Extension: the token's slot was closed and the patient was reallocated (see `movedTo`).
+  'MOVED',
 ] as const;
 export const TokenStatusSchema = z.enum(TOKEN_STATUSES);
 export type TokenStatus = z.infer<typeof TokenStatusSchema>;

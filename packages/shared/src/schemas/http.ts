@@ -45,6 +45,18 @@ export const CancelRequestSchema = z.strictObject({
 });
 export type CancelRequest = z.infer<typeof CancelRequestSchema>;
 
+/** PATCH /api/slots/{slotId}/capacity (extension). */
+export const SetCapacityRequestSchema = z.strictObject({
+  capacity: z.number().int().min(1).max(10_000),
+});
+export type SetCapacityRequest = z.infer<typeof SetCapacityRequestSchema>;
+
+/** PATCH /api/slots/{slotId}/delay (extension): minutes to add to the slot's running delay. */
+export const DelaySlotRequestSchema = z.strictObject({
+  minutes: z.number().int().min(1).max(600),
+});
+export type DelaySlotRequest = z.infer<typeof DelaySlotRequestSchema>;
+
 /** Bodies of the day-flow PATCH/POST endpoints carry nothing; an empty object is allowed. */
 export const EmptyRequestSchema = z.strictObject({});
 
@@ -69,6 +81,11 @@ export const TokenSchema = z.object({
   overCapacity: z.boolean(),
   patient: z.object({ name: z.string(), phone: z.string().optional(), mrn: z.string().optional() }),
   createdAt: z.string(),
+  // Extensions (absent on older records).
+  label: z.string().optional(),
+  recallCount: z.number().int().optional(),
+  movedFrom: z.string().optional(),
+  movedTo: z.string().nullable().optional(),
 });
 export type Token = z.infer<typeof TokenSchema>;
 
@@ -82,6 +99,8 @@ export const SlotSchema = z.object({
   activeCount: z.number().int(),
   available: z.number().int(),
   status: SlotStatusSchema,
+  // Extension: cumulative delay in minutes (absent on older records).
+  delayMinutes: z.number().int().optional(),
 });
 export type Slot = z.infer<typeof SlotSchema>;
 

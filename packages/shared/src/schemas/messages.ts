@@ -34,6 +34,15 @@ export const BookCommandSchema = z.object({
   onFull: OnFullSchema,
   /** For `next-slot`: the later slots still to try, in order; set when the command is forwarded. */
   nextSlotIds: z.array(IdSchema).optional(),
+  // Extensions for a reallocation out of a closed slot (optional: older messages still parse).
+  /** The original arrival: the moved token keeps its place among equal weights. */
+  arrivalAt: z.string().optional(),
+  /** The token this booking replaces; the new token records it as `movedFrom`. */
+  movedFromTokenId: IdSchema.optional(),
+  /** The closed slot holding `movedFromTokenId`: told the new token id (`token.link-move`). */
+  movedFromSlotId: IdSchema.optional(),
+  /** When no later slot has room: waitlist in this slot (the earliest later one). */
+  waitlistSlotId: IdSchema.optional(),
 });
 
 const tokenCommand = <T extends string>(type: T) =>
@@ -50,6 +59,27 @@ export const CompleteCommandSchema = tokenCommand('token.complete');
 export const NoShowCommandSchema = tokenCommand('token.no-show');
 export const CallNextCommandSchema = z.object({ ...envelope, type: z.literal('slot.call-next') });
 
+// ---- Extensions (issue 4): slot administration, recall, reallocation links ----
+export const RecallCommandSchema = tokenCommand('token.recall');
+/** Sent by the slot that booked a reallocated token back to the closed slot: fills `movedTo`. */
+export const LinkMoveCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('token.link-move'),
+  tokenId: IdSchema,
+  movedTo: IdSchema,
+});
+export const SetCapacityCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('slot.set-capacity'),
+  capacity: z.number().int().min(1),
+});
+export const DelaySlotCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('slot.delay'),
+  minutes: z.number().int().min(1),
+});
+export const CloseSlotCommandSchema = z.object({ ...envelope, type: z.literal('slot.close') });
+
 export const CommandSchema = z.discriminatedUnion('type', [
   SlotCreateCommandSchema,
   BookCommandSchema,
@@ -58,6 +88,11 @@ export const CommandSchema = z.discriminatedUnion('type', [
   CompleteCommandSchema,
   NoShowCommandSchema,
   CallNextCommandSchema,
+  RecallCommandSchema,
+  LinkMoveCommandSchema,
+  SetCapacityCommandSchema,
+  DelaySlotCommandSchema,
+  CloseSlotCommandSchema,
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command['type'];
@@ -85,6 +120,10 @@ export const TokenRecordSchema = z.object({
   arrivalAt: z.string(),
   updatedAt: z.string(),
   cancelReason: z.string().optional(),
+  label: z.string().optional(),
+  recallCount: z.number().int().optional(),
+  movedFrom: z.string().optional(),
+  movedTo: z.string().nullable().optional(),
 });
 
 export const SlotRecordSchema = z.object({
@@ -97,6 +136,9 @@ export const SlotRecordSchema = z.object({
   status: SlotStatusSchema,
   version: z.number().int(),
   nextNumber: z.number().int(),
+  delayMinutes: z.number().int().optional(),
+  labelPrefix: z.string().optional(),
+  labelBase: z.number().int().optional(),
 });
 
 /** The whole state of a slot after a change; the read side keeps the highest version it saw. */

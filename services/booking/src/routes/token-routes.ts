@@ -16,7 +16,7 @@ import {
 import type { GatewayContext } from '../gateway-context';
 import { requestHash } from '../idempotency-store';
 
-type TokenCommandType = 'token.check-in' | 'token.complete' | 'token.no-show';
+type TokenCommandType = 'token.check-in' | 'token.complete' | 'token.no-show' | 'token.recall';
 
 export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const envelope = (slotId: string) => ({
@@ -70,6 +70,8 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
     ['check-in', 'token.check-in'],
     ['complete', 'token.complete'],
     ['no-show', 'token.no-show'],
+    // Extension: call a CALLED patient again (recallCount + 1; displays re-announce).
+    ['recall', 'token.recall'],
   ];
   for (const [path, type] of simpleTransitions) {
     app.patch(`/api/tokens/:id/${path}`, async (request, reply) => {
