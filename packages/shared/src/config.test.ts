@@ -16,7 +16,7 @@ describe('parseEnv', () => {
   it('names every bad variable in one error', () => {
     let error: unknown;
     try {
-      parseEnv({ DATABASE_URL: 'mysql://x', EDGE_PORT: 'eighty', KAFKA_PARTITIONS: '0' });
+      parseEnv({ DATABASE_URL: 'mysql://x', EDGE_PORT: 'eighty', KAFKA_PARTITIONS: '0', TIME_ZONE: 'Mars/Olympus' });
     } catch (err) {
       error = err;
     }
@@ -25,5 +25,6 @@ describe('parseEnv', () => {
     expect(message).toContain('DATABASE_URL');
     expect(message).toContain('EDGE_PORT');
     expect(message).toContain('KAFKA_PARTITIONS');
+    expect(message).toContain('TIME_ZONE');
   });
 });

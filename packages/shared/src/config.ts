@@ -47,7 +47,18 @@ export const EnvSchema = z.object({
   /** How long the gateway waits for the allocator before answering 202. */
   REPLY_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
-  TIME_ZONE: z.string().default('UTC'),
+  /** IANA zone of the branch: the day of token labels and of `date=` filters. */
+  TIME_ZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Asia/Kolkata')
+    .default('UTC'),
 });
 export type Env = z.infer<typeof EnvSchema>;
 

@@ -28,6 +28,8 @@ export interface AllocatorConfig {
   instanceId: string;
   /** Partitions processed at the same time; each needs one PostgreSQL connection. */
   partitionsConcurrency: number;
+  /** IANA time zone of the branch (env TIME_ZONE): the day of the per-doctor token label counter. Default UTC. */
+  timeZone?: string;
 }
 
 export interface AllocatorDeps {
@@ -148,10 +150,16 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     if (missing.length) for (const [id, state] of await loadSlotStates(pool, missing)) ownership.slots.set(id, state);
 
     const at = now().toISOString();
-    const result = await applyBatch(ownership.slots, commands, at, {
-      doctors: (ids) => findDoctors(pool, ids),
-      laterSlots: (doctorId, after) => findLaterSlots(pool, doctorId, after, at),
-    });
+    const result = await applyBatch(
+      ownership.slots,
+      commands,
+      at,
+      {
+        doctors: (ids) => findDoctors(pool, ids, config.timeZone),
+        laterSlots: (doctorId, after) => findLaterSlots(pool, doctorId, after, at),
+      },
+      { timeZone: config.timeZone },
+    );
 
     const outbox: OutboxMessage[] = [];
     for (const state of result.changedSlots.values()) {

@@ -9,6 +9,7 @@ import {
   createSlotState,
   labelBaseFor,
   labelPrefixFor,
+  seedConsultation,
   toPublicSlot,
   type Outcome,
   type Command,
@@ -34,11 +35,17 @@ export interface BatchResult {
   forwards: Command[];
 }
 
+export interface BatchOptions {
+  /** IANA time zone of the branch: the day of the per-doctor label counter. Default UTC. */
+  timeZone?: string;
+}
+
 export async function applyBatch(
   slots: Map<string, SlotState>,
   commands: readonly Command[],
   now: string,
   lookups: BatchLookups,
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   const result: BatchResult = { changedSlots: new Map(), changedTokens: new Map(), replies: [], forwards: [] };
   const current = (slotId: string) => result.changedSlots.get(slotId) ?? slots.get(slotId) ?? null;
@@ -61,17 +68,20 @@ export async function applyBatch(
         reply(command, errorReply(command, 'NOT_FOUND', `Doctor ${command.doctorId} not found`, { doctorId: command.doctorId }));
         continue;
       }
+      const planned = { start: command.start, end: command.end, capacity: command.capacity };
       const created = createSlotState({
         id: command.slotId,
         doctorId: doctor.id,
         branchId: doctor.branchId,
-        start: command.start,
-        end: command.end,
-        capacity: command.capacity,
+        ...planned,
         delayMinutes: 0,
         labelPrefix: labelPrefixFor(doctor.name),
         // Slots of this doctor that PostgreSQL knows, plus those created earlier in this batch.
-        labelBase: labelBaseFor({ id: command.slotId, start: command.start }, doctor.slots),
+        labelBase: labelBaseFor({ id: command.slotId, start: command.start }, doctor.slots, options.timeZone),
+        quotas: command.quotas ?? [],
+        // The doctor's latest measured average, else the slot's planned pace (length / capacity).
+        consultation: seedConsultation(planned, doctor.averageConsultationMinutes),
+        estimateBase: now,
       });
       doctor.slots.push({ id: created.slot.id, start: created.slot.start, capacity: created.slot.capacity });
       result.changedSlots.set(created.slot.id, created);

@@ -10,7 +10,13 @@ runService('allocator', async (env, logger) => {
   // One connection per partition processed at once, plus a few for loads and the relay.
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: env.KAFKA_PARTITIONS + 4 });
   const app = await buildApp(
-    { kafka: kafkaConfig, groupId: `${env.KAFKA_TOPIC_PREFIX}opd-allocator`, instanceId, partitionsConcurrency: env.KAFKA_PARTITIONS },
+    {
+      kafka: kafkaConfig,
+      groupId: `${env.KAFKA_TOPIC_PREFIX}opd-allocator`,
+      instanceId,
+      partitionsConcurrency: env.KAFKA_PARTITIONS,
+      timeZone: env.TIME_ZONE,
+    },
     { pool, kafka: createKafka(kafkaConfig, logger), logger },
   );
   await app.listen({ host: env.HOST, port: env.ALLOCATOR_PORT });

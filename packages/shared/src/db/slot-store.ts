@@ -1,6 +1,6 @@
 /** Reading slot state from PostgreSQL: used by the allocator to load a partition's slots and by the read side to rebuild a view. */
 import type { Pool, PoolClient } from 'pg';
-import type { SlotRecord, SlotState, TokenRecord } from '../domain/model';
+import type { SlotRecord, SlotState, SourceQuota, TokenRecord } from '../domain/model';
 import type { SlotStatus, Source, TokenStatus } from '../schemas/common';
 
 type Queryable = Pool | PoolClient;
@@ -19,6 +19,11 @@ interface SlotRow {
   delay_minutes?: number;
   label_prefix?: string | null;
   label_base?: number;
+  // From migration 003.
+  quotas?: SourceQuota[] | null;
+  consultation_minutes?: number | null;
+  consultation_samples?: number;
+  estimate_base?: Date | null;
 }
 
 interface TokenRow {
@@ -39,6 +44,9 @@ interface TokenRow {
   recall_count?: number;
   moved_from?: string | null;
   moved_to?: string | null;
+  // From migration 003.
+  called_at?: Date | null;
+  completed_at?: Date | null;
 }
 
 export function slotFromRow(row: SlotRow): SlotRecord {
@@ -54,6 +62,11 @@ export function slotFromRow(row: SlotRow): SlotRecord {
     version: Number(row.version),
     delayMinutes: row.delay_minutes ?? 0,
     ...(row.label_prefix ? { labelPrefix: row.label_prefix, labelBase: row.label_base ?? 0 } : {}),
+    ...(row.quotas ? { quotas: row.quotas } : {}),
+    ...(row.consultation_minutes != null
+      ? { consultation: { averageMinutes: Number(row.consultation_minutes), samples: row.consultation_samples ?? 0 } }
+      : {}),
+    ...(row.estimate_base ? { estimateBase: row.estimate_base.toISOString() } : {}),
   };
 }
 
@@ -75,6 +88,8 @@ export function tokenFromRow(row: TokenRow): TokenRecord {
     ...(row.recall_count ? { recallCount: row.recall_count } : {}),
     ...(row.moved_from ? { movedFrom: row.moved_from } : {}),
     ...(row.status === 'MOVED' ? { movedTo: row.moved_to ?? null } : {}),
+    ...(row.called_at ? { calledAt: row.called_at.toISOString() } : {}),
+    ...(row.completed_at ? { completedAt: row.completed_at.toISOString() } : {}),
   };
 }
 

@@ -237,10 +237,13 @@ function checkStep(
     after: after.slot.version,
   });
 
-  // The slot record only changes in version and nextNumber.
-  const { version: _v1, nextNumber: _n1, ...slotBefore } = before.slot;
-  const { version: _v2, nextNumber: _n2, ...slotAfter } = after.slot;
+  // The slot record only changes in version and nextNumber, plus the estimate fields: estimateBase
+  // becomes the command's time on every change, the consultation average moves only on a completion.
+  const { version: _v1, nextNumber: _n1, estimateBase: base1, consultation: c1, ...slotBefore } = before.slot;
+  const { version: _v2, nextNumber: _n2, estimateBase: base2, consultation: c2, ...slotAfter } = after.slot;
   check(isDeepStrictEqual(slotBefore, slotAfter), 'slot fields changed');
+  check(base2 === (changed ? now : base1), 'estimateBase is not the time of the last change', { base1, base2, now, changed });
+  check(isDeepStrictEqual(c1, c2) || command.type === 'token.complete', 'consultation changed by something else than a completion');
 
   // changedTokenIds names exactly the tokens created or changed.
   const previous = new Map(before.tokens.map((t) => [t.id, t]));

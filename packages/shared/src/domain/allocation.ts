@@ -9,12 +9,14 @@ import {
   LIVE_STATUSES,
   PRESENT_ON_ISSUE,
   SOURCE_WEIGHT,
+  type ConsultationEstimate,
   type DomainCommand,
   type SlotRecord,
   type SlotState,
+  type SourceQuota,
   type TokenRecord,
 } from './model';
-import { activeCount, compareQueueOrder } from './queue';
+import { activeCount, compareQueueOrder, consultationOf } from './queue';
 
 export type Outcome =
   | {
@@ -50,6 +52,15 @@ export function createSlotState(slot: Omit<SlotRecord, 'version' | 'nextNumber' 
 }
 
 export function applyCommand(state: SlotState, command: DomainCommand, ctx: ApplyContext): ApplyResult {
+  const result = dispatch(state, command, ctx);
+  // Every change stamps the slot with its time: waiting estimates are computed from it (see estimatedTimes).
+  if (result.state !== state && result.state.slot.version !== state.slot.version) {
+    return { ...result, state: { slot: { ...result.state.slot, estimateBase: ctx.now }, tokens: result.state.tokens } };
+  }
+  return result;
+}
+
+function dispatch(state: SlotState, command: DomainCommand, ctx: ApplyContext): ApplyResult {
   switch (command.type) {
     case 'token.book':
       return book(state, command, ctx);
@@ -60,7 +71,7 @@ export function applyCommand(state: SlotState, command: DomainCommand, ctx: Appl
     case 'token.check-in':
       return transition(state, command.tokenId, 'BOOKED', 'CHECKED_IN', ctx);
     case 'token.complete':
-      return transition(state, command.tokenId, 'CALLED', 'COMPLETED', ctx);
+      return complete(state, command.tokenId, ctx);
     case 'slot.call-next':
       return callNext(state, ctx);
     case 'token.recall':
@@ -96,15 +107,36 @@ function book(
     });
   }
 
-  const full = activeCount(state.tokens) >= slot.capacity;
+  // Places whose reservation has lapsed go to the waitlist before a newcomer (quotas are released by
+  // time, and the core only acts on commands). Without quotas this never promotes anyone.
+  const { state: base, promotedIds } = promoteWhileRoom(state, ctx);
+  const withPromotions = (result: ApplyResult): ApplyResult =>
+    promotedIds.length === 0
+      ? result
+      : {
+          state: result.outcome.ok ? result.state : bumpVersion(base),
+          outcome: result.outcome.ok ? { ...result.outcome, promotedIds } : result.outcome,
+          changedTokenIds: [...promotedIds, ...result.changedTokenIds],
+        };
+
+  const full = activeCount(base.tokens) >= slot.capacity;
   const isEmergency = command.source === 'EMERGENCY';
+  const reserved = isEmergency ? 0 : reservedAgainst(base, command.source, ctx.now);
   let status: TokenStatus;
-  if (isEmergency || !full) {
+  if (isEmergency || hasRoomFor(base, command.source, ctx.now)) {
     status = PRESENT_ON_ISSUE.has(command.source) ? 'CHECKED_IN' : 'BOOKED';
   } else if (command.onFull === 'waitlist') {
     status = 'WAITLISTED';
+  } else if (!full) {
+    return withPromotions(
+      fail(state, 'SLOT_FULL', `Slot ${slot.id} has no place left for ${command.source}: ${reserved} reserved for other sources`, {
+        slotId: slot.id,
+        onFull: command.onFull,
+        reservedPlaces: reserved,
+      }),
+    );
   } else {
-    return fail(state, 'SLOT_FULL', `Slot ${slot.id} is full`, { slotId: slot.id, onFull: command.onFull });
+    return withPromotions(fail(state, 'SLOT_FULL', `Slot ${slot.id} is full`, { slotId: slot.id, onFull: command.onFull }));
   }
 
   const token: TokenRecord = {
@@ -124,9 +156,13 @@ function book(
   };
   const next: SlotState = {
     slot: { ...slot, nextNumber: slot.nextNumber + 1, version: slot.version + 1 },
-    tokens: [...state.tokens, token],
+    tokens: [...base.tokens, token],
   };
-  return { state: next, outcome: { ok: true, httpStatus: 201, tokenId: token.id, promotedIds: [] }, changedTokenIds: [token.id] };
+  return withPromotions({
+    state: next,
+    outcome: { ok: true, httpStatus: 201, tokenId: token.id, promotedIds: [] },
+    changedTokenIds: [token.id],
+  });
 }
 
 /** Cancel and no-show: the token stops holding capacity, and the freed place is offered to the waitlist. */
@@ -162,11 +198,12 @@ function transition(
   from: TokenStatus,
   to: TokenStatus,
   ctx: ApplyContext,
+  patch: Partial<TokenRecord> = {},
 ): ApplyResult {
   const token = state.tokens.find((t) => t.id === tokenId);
   if (!token) return notFound(state, tokenId);
   if (token.status !== from) return invalidTransition(state, token, to);
-  const next = bumpVersion(updateToken(state, token.id, { status: to, updatedAt: ctx.now }));
+  const next = bumpVersion(updateToken(state, token.id, { status: to, updatedAt: ctx.now, ...patch }));
   return { state: next, outcome: { ok: true, httpStatus: 200, tokenId: token.id, promotedIds: [] }, changedTokenIds: [token.id] };
 }
 
@@ -176,19 +213,37 @@ function callNext(state: SlotState, ctx: ApplyContext): ApplyResult {
   if (!next) {
     return fail(state, 'NOT_FOUND', `Nobody present is waiting in slot ${state.slot.id}`, { slotId: state.slot.id });
   }
-  return transition(state, next.id, 'CHECKED_IN', 'CALLED', ctx);
+  return transition(state, next.id, 'CHECKED_IN', 'CALLED', ctx, { calledAt: ctx.now });
+}
+
+/**
+ * CALLED -> COMPLETED. The consultation's duration (completedAt - calledAt) feeds the slot's moving
+ * average of consultation minutes (see recordConsultation); a token without calledAt adds no sample.
+ */
+function complete(state: SlotState, tokenId: string, ctx: ApplyContext): ApplyResult {
+  const result = transition(state, tokenId, 'CALLED', 'COMPLETED', ctx, { completedAt: ctx.now });
+  const token = state.tokens.find((t) => t.id === tokenId);
+  if (!result.outcome.ok || !token?.calledAt) return result;
+  const minutes = (Date.parse(ctx.now) - Date.parse(token.calledAt)) / 60_000;
+  const consultation = recordConsultation(consultationOf(state.slot), minutes);
+  return { ...result, state: { slot: { ...result.state.slot, consultation }, tokens: result.state.tokens } };
 }
 
 /**
  * Promotes the best waitlisted tokens (weight, then arrival) while non-emergency capacity is free.
  * Emergencies over capacity keep the slot full, so nothing is promoted until activeCount < capacity.
+ * Quotas apply as to a booking: a token whose source may not take a still-reserved place is skipped
+ * for the best one that may (e.g. a waitlisted WALK_IN takes a place reserved for walk-ins).
  */
 export function promoteWhileRoom(state: SlotState, ctx: ApplyContext): { state: SlotState; promotedIds: string[] } {
   let current = state;
   const promotedIds: string[] = [];
   for (;;) {
     if (activeCount(current.tokens) >= current.slot.capacity) break;
-    const best = current.tokens.filter((t) => t.status === 'WAITLISTED').sort(compareQueueOrder)[0];
+    const best = current.tokens
+      .filter((t) => t.status === 'WAITLISTED')
+      .sort(compareQueueOrder)
+      .find((t) => hasRoomFor(current, t.source, ctx.now));
     if (!best) break;
     current = updateToken(current, best.id, { status: 'BOOKED', updatedAt: ctx.now });
     promotedIds.push(best.id);
@@ -238,7 +293,8 @@ function setCapacity(state: SlotState, capacity: number, ctx: ApplyContext): App
   if (slot.status === 'CLOSED') return fail(state, 'SLOT_CLOSED', `Slot ${slot.id} is closed`, { slotId: slot.id });
   if (capacity === slot.capacity) return slotOk(state, [], []);
 
-  let current: SlotState = { slot: { ...slot, capacity }, tokens: state.tokens };
+  const quotas = slot.quotas !== undefined ? { quotas: capQuotas(slot.quotas, capacity) } : {};
+  let current: SlotState = { slot: { ...slot, capacity, ...quotas }, tokens: state.tokens };
   const movedIds: string[] = [];
   const nonEmergencyHolding = (tokens: readonly TokenRecord[]) =>
     tokens.filter((t) => t.source !== 'EMERGENCY' && CAPACITY_HOLDING.has(t.status)).length;
@@ -315,14 +371,16 @@ export function labelFor(prefix: string, labelBase: number, number: number): str
 
 /**
  * The label counter base of a new slot: the sum of the capacities of the doctor's earlier slots
- * starting the same calendar day (UTC). Ties on start are broken by id so the result is stable.
+ * starting the same calendar day in the branch's time zone (IANA name, default UTC). Ties on start
+ * are broken by id so the result is stable.
  */
 export function labelBaseFor(
   slot: { id: string; start: string },
   doctorSlots: readonly { id: string; start: string; capacity: number }[],
+  timeZone = 'UTC',
 ): number {
   const startMs = Date.parse(slot.start);
-  const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const dayOf = calendarDay(timeZone);
   let base = 0;
   for (const other of doctorSlots) {
     if (other.id === slot.id) continue;
@@ -331,6 +389,105 @@ export function labelBaseFor(
     if (otherMs < startMs || (otherMs === startMs && other.id < slot.id)) base += other.capacity;
   }
   return base;
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM-DD` of an instant in a time zone (deterministic: no clock involved). */
+export function calendarDay(timeZone: string): (ms: number) => string {
+  if (timeZone === 'UTC') return (ms) => new Date(ms).toISOString().slice(0, 10);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  const f = format;
+  return (ms) => f.format(new Date(ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extensions (issue 4): per-source quotas and the consultation estimate
+// ---------------------------------------------------------------------------------------------
+
+/** True while a quota still holds its places: before `releaseMinutesBeforeStart` minutes before the planned start. */
+export function isQuotaReserved(quota: SourceQuota, slot: Pick<SlotRecord, 'start'>, now: string): boolean {
+  return Date.parse(now) < Date.parse(slot.start) - quota.releaseMinutesBeforeStart * 60_000;
+}
+
+/** Tokens of a source holding a place (the contract's activeCount, per source). */
+export function activeCountOf(tokens: readonly TokenRecord[], source: Source): number {
+  let count = 0;
+  for (const token of tokens) if (token.source === source && CAPACITY_HOLDING.has(token.status)) count += 1;
+  return count;
+}
+
+/**
+ * Places a booking from `source` may not take: for every other source's quota still reserved at
+ * `now`, its places not yet filled by active tokens of that source. Emergencies are never held back.
+ */
+export function reservedAgainst(state: SlotState, source: Source, now: string): number {
+  if (source === 'EMERGENCY') return 0;
+  let reserved = 0;
+  for (const quota of state.slot.quotas ?? []) {
+    if (quota.source === source || !isQuotaReserved(quota, state.slot, now)) continue;
+    reserved += Math.max(0, quota.places - activeCountOf(state.tokens, quota.source));
+  }
+  return reserved;
+}
+
+/**
+ * Whether one more token of `source` may hold a place: an emergency always may (elastic capacity);
+ * anyone else only if, after it, the free places still cover the unfilled places reserved for the
+ * other sources: `capacity - activeCount - 1 >= reservedAgainst`.
+ */
+export function hasRoomFor(state: SlotState, source: Source, now: string): boolean {
+  if (source === 'EMERGENCY') return true;
+  const free = state.slot.capacity - activeCount(state.tokens);
+  return free - 1 >= reservedAgainst(state, source, now);
+}
+
+/** Problems with a slot's quotas, as `{ path, message }` under `quotas` (used by the request schema). */
+export function quotaProblems(
+  capacity: number,
+  quotas: readonly { source: Source; places: number }[],
+): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const seen = new Set<Source>();
+  quotas.forEach((quota, i) => {
+    if (quota.source === 'EMERGENCY') problems.push({ path: [i, 'source'], message: 'EMERGENCY cannot have a quota: emergencies are always accepted' });
+    else if (seen.has(quota.source)) problems.push({ path: [i, 'source'], message: `${quota.source} has more than one quota` });
+    seen.add(quota.source);
+  });
+  const sum = quotas.reduce((total, q) => total + q.places, 0);
+  if (sum > capacity) problems.push({ path: [], message: `the quotas reserve ${sum} places, more than the capacity ${capacity}` });
+  return problems;
+}
+
+/**
+ * Quotas after a capacity change: while the reserved places exceed the capacity, the last-listed
+ * quota gives up places (a quota left with none is dropped). Raising the capacity restores nothing.
+ */
+export function capQuotas(quotas: readonly SourceQuota[], capacity: number): SourceQuota[] {
+  const result = quotas.map((q) => ({ ...q }));
+  let excess = result.reduce((total, q) => total + q.places, 0) - capacity;
+  for (let i = result.length - 1; i >= 0 && excess > 0; i -= 1) {
+    const cut = Math.min(excess, result[i].places);
+    result[i].places -= cut;
+    excess -= cut;
+  }
+  return result.filter((q) => q.places > 0);
+}
+
+/** Weight of the newest consultation in the moving average. */
+export const CONSULTATION_EMA_ALPHA = 0.3;
+/** A measured consultation is clamped to this range (minutes) before it counts: a forgotten "complete" is not a 3-hour visit. */
+export const CONSULTATION_SAMPLE_MINUTES = { min: 1, max: 120 } as const;
+
+/** Adds one measured consultation to the estimate: avg += alpha * (clamped sample - avg), 2 decimals. */
+export function recordConsultation(estimate: ConsultationEstimate, minutes: number): ConsultationEstimate {
+  const sample = Math.min(CONSULTATION_SAMPLE_MINUTES.max, Math.max(CONSULTATION_SAMPLE_MINUTES.min, minutes));
+  const average = estimate.averageMinutes + CONSULTATION_EMA_ALPHA * (sample - estimate.averageMinutes);
+  return { averageMinutes: Math.round(average * 100) / 100, samples: estimate.samples + 1 };
 }
 
 /** The same patient is recognised by MRN when the booking has one, else by phone. */

@@ -52,6 +52,31 @@ export interface SlotRecord {
    * capacities of the doctor's earlier slots that day, fixed at slot creation.
    */
   labelBase?: number;
+  /**
+   * Extension: places of the capacity reserved per source until `releaseMinutesBeforeStart`
+   * minutes before the planned start (see `quotaRoomFor`). Sum of places <= capacity; no EMERGENCY.
+   */
+  quotas?: SourceQuota[];
+  /** Extension: the doctor's running consultation estimate for this slot (see `recordConsultation`). */
+  consultation?: ConsultationEstimate;
+  /**
+   * Extension: the time of the slot's last change (the allocator's `now` of that command). Waiting
+   * estimates are computed from it, never from the wall clock, so a view is a pure function of the state.
+   */
+  estimateBase?: string;
+}
+
+export interface SourceQuota {
+  source: Exclude<Source, 'EMERGENCY'>;
+  places: number;
+  releaseMinutesBeforeStart: number;
+}
+
+export interface ConsultationEstimate {
+  /** Exponential moving average of consultation durations, in minutes. */
+  averageMinutes: number;
+  /** Completed consultations measured in this slot (0: the average is still the seed). */
+  samples: number;
 }
 
 export interface TokenRecord {
@@ -76,6 +101,10 @@ export interface TokenRecord {
   movedFrom?: string;
   /** Extension, MOVED tokens only: the replacing token, null until known (or when none). */
   movedTo?: string | null;
+  /** Extension: when the token last became CALLED (kept on recall). */
+  calledAt?: string;
+  /** Extension: when the token became COMPLETED. */
+  completedAt?: string;
 }
 
 /** Everything the allocator knows about one slot: the unit of single-writer state. */

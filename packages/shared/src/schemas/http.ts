@@ -8,6 +8,7 @@ import {
   SourceSchema,
   TokenStatusSchema,
 } from './common';
+import { quotaProblems } from '../domain/allocation';
 
 // ---- Requests (strict: unknown fields are a 400, as the contract says) ----
 
@@ -19,16 +20,30 @@ export const CreateDoctorRequestSchema = z.strictObject({
 });
 export type CreateDoctorRequest = z.infer<typeof CreateDoctorRequestSchema>;
 
+/** Extension: places reserved for one source until `releaseMinutesBeforeStart` minutes before the start. */
+export const SourceQuotaSchema = z.strictObject({
+  source: SourceSchema,
+  places: z.number().int().min(1).max(10_000),
+  releaseMinutesBeforeStart: z.number().int().min(0).max(7 * 24 * 60),
+});
+
 export const CreateSlotRequestSchema = z
   .strictObject({
     doctorId: IdSchema,
     start: IsoDateTimeSchema,
     end: IsoDateTimeSchema,
     capacity: z.number().int().min(1).max(10_000),
+    quotas: z.array(SourceQuotaSchema).max(4).optional(),
   })
   .refine((slot) => Date.parse(slot.end) > Date.parse(slot.start), {
     message: 'must be after start',
     path: ['end'],
+  })
+  .superRefine((slot, ctx) => {
+    // Each source at most once, no EMERGENCY (always accepted anyway), sum of places <= capacity.
+    for (const problem of quotaProblems(slot.capacity, slot.quotas ?? [])) {
+      ctx.addIssue({ code: 'custom', message: problem.message, path: ['quotas', ...problem.path] });
+    }
   });
 export type CreateSlotRequest = z.infer<typeof CreateSlotRequestSchema>;
 
@@ -86,6 +101,10 @@ export const TokenSchema = z.object({
   recallCount: z.number().int().optional(),
   movedFrom: z.string().optional(),
   movedTo: z.string().nullable().optional(),
+  /** Waiting tokens (BOOKED, CHECKED_IN) only: when the patient is expected to be called. */
+  estimatedAt: z.string().optional(),
+  calledAt: z.string().optional(),
+  completedAt: z.string().optional(),
 });
 export type Token = z.infer<typeof TokenSchema>;
 
@@ -101,6 +120,20 @@ export const SlotSchema = z.object({
   status: SlotStatusSchema,
   // Extension: cumulative delay in minutes (absent on older records).
   delayMinutes: z.number().int().optional(),
+  // Extension: per-source reservations (see CreateSlotRequestSchema.quotas); `filled` counts active tokens of the source, at most `places`.
+  quotas: z
+    .array(
+      z.object({
+        source: SourceSchema,
+        places: z.number().int(),
+        releaseMinutesBeforeStart: z.number().int(),
+        releasesAt: z.string(),
+        filled: z.number().int(),
+      }),
+    )
+    .optional(),
+  // Extension: the doctor's running average consultation length in this slot (minutes).
+  averageConsultationMinutes: z.number().optional(),
 });
 export type Slot = z.infer<typeof SlotSchema>;
 

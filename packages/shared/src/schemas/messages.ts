@@ -6,6 +6,15 @@
 import { z } from 'zod';
 import { IdSchema, OnFullSchema, PatientSchema, SlotStatusSchema, SourceSchema, TokenStatusSchema } from './common';
 
+/** Same fields as the request's quota; EMERGENCY is excluded by the gateway's validation. */
+function SourceQuotaRecordSchema() {
+  return z.object({
+    source: SourceSchema.exclude(['EMERGENCY']),
+    places: z.number().int().min(1),
+    releaseMinutesBeforeStart: z.number().int().min(0),
+  });
+}
+
 const envelope = {
   schemaVersion: z.literal(1),
   commandId: z.string().min(1),
@@ -23,6 +32,8 @@ export const SlotCreateCommandSchema = z.object({
   start: z.string(),
   end: z.string(),
   capacity: z.number().int().min(1),
+  /** Extension: per-source quotas, validated by the gateway (CreateSlotRequestSchema). */
+  quotas: z.array(SourceQuotaRecordSchema()).optional(),
 });
 
 export const BookCommandSchema = z.object({
@@ -124,6 +135,8 @@ export const TokenRecordSchema = z.object({
   recallCount: z.number().int().optional(),
   movedFrom: z.string().optional(),
   movedTo: z.string().nullable().optional(),
+  calledAt: z.string().optional(),
+  completedAt: z.string().optional(),
 });
 
 export const SlotRecordSchema = z.object({
@@ -139,6 +152,9 @@ export const SlotRecordSchema = z.object({
   delayMinutes: z.number().int().optional(),
   labelPrefix: z.string().optional(),
   labelBase: z.number().int().optional(),
+  quotas: z.array(SourceQuotaRecordSchema()).optional(),
+  consultation: z.object({ averageMinutes: z.number(), samples: z.number().int() }).optional(),
+  estimateBase: z.string().optional(),
 });
 
 /** The whole state of a slot after a change; the read side keeps the highest version it saw. */

@@ -49,6 +49,8 @@ export function registerSetupRoutes(app: FastifyInstance, ctx: GatewayContext): 
       start: new Date(body.start).toISOString(),
       end: new Date(body.end).toISOString(),
       capacity: body.capacity,
+      // Extension: per-source quotas (the schema has already refused EMERGENCY, repeats and sums over capacity).
+      ...(body.quotas ? { quotas: body.quotas.map((q) => ({ ...q, source: q.source as Exclude<typeof q.source, 'EMERGENCY'> })) } : {}),
     });
     if (!decision) {
       return reply.code(202).header('Location', `/api/slots/${slotId}`).send({ slot: { id: slotId, status: 'PENDING' } });
