@@ -20,7 +20,7 @@ import {
   type SlotState,
 } from '@opd/shared';
 import { applyBatch } from './apply-batch';
-import { findDoctors, findLaterSlots, upsertSlots, upsertTokens } from './slot-repository';
+import { commitBatch, findDoctors, findLaterSlots } from './slot-repository';
 
 export interface AllocatorConfig {
   kafka: KafkaConfig;
@@ -174,40 +174,22 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     }
 
     const nextOffset = Number(lastOffset) + 1;
-    const client = await pool.connect();
-    let outboxId: string | null = null;
-    try {
-      await client.query('BEGIN');
-      const fence = await client.query(
-        'UPDATE partition_offsets SET next_offset = $1, updated_at = now() WHERE topic = $2 AND partition = $3 AND owner_epoch = $4',
-        [nextOffset, topics.commands, partition, ownership.epoch],
-      );
-      if (fence.rowCount === 0) {
-        await client.query('ROLLBACK');
-        counters.fenced += 1;
-        owned.delete(partition);
-        log.warn({ partition, epoch: ownership.epoch }, 'fenced: another allocator owns this partition now');
-        return;
-      }
-      await upsertSlots(
-        client,
-        [...result.changedSlots.values()].map((state) => ({ state, partition })),
-      );
-      await upsertTokens(client, [...result.changedTokens.values()]);
-      if (outbox.length) {
-        const inserted = await client.query<{ id: string }>(
-          'INSERT INTO outbox (source_topic, kafka_partition, messages) VALUES ($1, $2, $3::jsonb) RETURNING id',
-          [topics.commands, partition, JSON.stringify(outbox)],
-        );
-        outboxId = inserted.rows[0].id;
-      }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    const committed = await commitBatch(pool, {
+      topic: topics.commands,
+      partition,
+      epoch: ownership.epoch,
+      nextOffset,
+      slots: [...result.changedSlots.values()].map((state) => ({ state, partition })),
+      tokens: [...result.changedTokens.values()],
+      outbox,
+    });
+    if (committed === 'fenced') {
+      counters.fenced += 1;
+      owned.delete(partition);
+      log.warn({ partition, epoch: ownership.epoch }, 'fenced: another allocator owns this partition now');
+      return;
     }
+    const outboxId = committed;
 
     // Committed: only now does the in-memory state move forward.
     for (const [id, state] of result.changedSlots) ownership.slots.set(id, state);

@@ -1,5 +1,5 @@
-/** The allocator's writes: one multi-row statement per table per batch, inside the batch's transaction. */
-import type { PoolClient, Pool } from 'pg';
+/** The allocator's reads and writes in PostgreSQL; a batch is committed in one statement. */
+import type { Pool } from 'pg';
 import { activeCount, type SlotState, type TokenRecord } from '@opd/shared';
 
 export interface SlotWrite {
@@ -7,9 +7,8 @@ export interface SlotWrite {
   partition: number;
 }
 
-export async function upsertSlots(client: PoolClient, writes: readonly SlotWrite[]): Promise<void> {
-  if (writes.length === 0) return;
-  const rows = writes.map(({ state: { slot, tokens }, partition }) => ({
+function slotRows(writes: readonly SlotWrite[]) {
+  return writes.map(({ state: { slot, tokens }, partition }) => ({
     id: slot.id,
     doctor_id: slot.doctorId,
     branch_id: slot.branchId,
@@ -29,27 +28,10 @@ export async function upsertSlots(client: PoolClient, writes: readonly SlotWrite
     consultation_samples: slot.consultation?.samples ?? 0,
     estimate_base: slot.estimateBase ?? null,
   }));
-  await client.query(
-    `INSERT INTO slots (id, doctor_id, branch_id, starts_at, ends_at, capacity, status, active_count, next_number, version, kafka_partition,
-                        delay_minutes, label_prefix, label_base, quotas, consultation_minutes, consultation_samples, estimate_base)
-     SELECT id, doctor_id, branch_id, starts_at, ends_at, capacity, status, active_count, next_number, version, kafka_partition,
-            delay_minutes, label_prefix, label_base, quotas, consultation_minutes, consultation_samples, estimate_base
-       FROM jsonb_to_recordset($1::jsonb) AS s(id text, doctor_id text, branch_id text, starts_at timestamptz,
-            ends_at timestamptz, capacity int, status text, active_count int, next_number int, version bigint, kafka_partition int,
-            delay_minutes int, label_prefix text, label_base int, quotas jsonb, consultation_minutes double precision,
-            consultation_samples int, estimate_base timestamptz)
-     ON CONFLICT (id) DO UPDATE SET capacity = EXCLUDED.capacity, status = EXCLUDED.status,
-       active_count = EXCLUDED.active_count, next_number = EXCLUDED.next_number, version = EXCLUDED.version,
-       starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, delay_minutes = EXCLUDED.delay_minutes,
-       quotas = EXCLUDED.quotas, consultation_minutes = EXCLUDED.consultation_minutes,
-       consultation_samples = EXCLUDED.consultation_samples, estimate_base = EXCLUDED.estimate_base`,
-    [JSON.stringify(rows)],
-  );
 }
 
-export async function upsertTokens(client: PoolClient, tokens: readonly TokenRecord[]): Promise<void> {
-  if (tokens.length === 0) return;
-  const rows = tokens.map((t) => ({
+function tokenRows(tokens: readonly TokenRecord[]) {
+  return tokens.map((t) => ({
     id: t.id,
     slot_id: t.slotId,
     number: t.number,
@@ -69,19 +51,38 @@ export async function upsertTokens(client: PoolClient, tokens: readonly TokenRec
     called_at: t.calledAt ?? null,
     completed_at: t.completedAt ?? null,
   }));
-  await client.query(
-    `INSERT INTO tokens (id, slot_id, number, source, weight, status, over_capacity, patient, created_at, arrival_at, updated_at, cancel_reason,
-                         label, recall_count, moved_from, moved_to, called_at, completed_at)
-     SELECT id, slot_id, number, source, weight, status, over_capacity, patient, created_at, arrival_at, updated_at, cancel_reason,
-            label, recall_count, moved_from, moved_to, called_at, completed_at
-       FROM jsonb_to_recordset($1::jsonb) AS t(id text, slot_id text, number int, source text, weight smallint, status text,
-            over_capacity boolean, patient jsonb, created_at timestamptz, arrival_at timestamptz, updated_at timestamptz, cancel_reason text,
-            label text, recall_count int, moved_from text, moved_to text, called_at timestamptz, completed_at timestamptz)
-     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at,
-       cancel_reason = EXCLUDED.cancel_reason, recall_count = EXCLUDED.recall_count, moved_to = EXCLUDED.moved_to,
-       called_at = EXCLUDED.called_at, completed_at = EXCLUDED.completed_at`,
-    [JSON.stringify(rows)],
+}
+
+export interface BatchCommit {
+  topic: string;
+  partition: number;
+  epoch: number;
+  nextOffset: number;
+  slots: readonly SlotWrite[];
+  tokens: readonly TokenRecord[];
+  outbox: readonly unknown[];
+}
+
+/**
+ * Commits a batch in one statement (see migration 004_commit_batch.sql). Returns the outbox row id
+ * (null when there was nothing to publish), or 'fenced' when another allocator owns the partition.
+ */
+export async function commitBatch(db: Pool, batch: BatchCommit): Promise<string | null | 'fenced'> {
+  const { rows } = await db.query<{ outbox_id: string | null }>(
+    'SELECT opd_commit_batch($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb) AS outbox_id',
+    [
+      batch.topic,
+      batch.partition,
+      batch.epoch,
+      batch.nextOffset,
+      JSON.stringify(slotRows(batch.slots)),
+      JSON.stringify(tokenRows(batch.tokens)),
+      JSON.stringify(batch.outbox),
+    ],
   );
+  const id = rows[0].outbox_id;
+  if (id === null) return 'fenced';
+  return id === '0' ? null : id;
 }
 
 export interface DoctorInfo {
