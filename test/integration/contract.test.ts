@@ -148,6 +148,25 @@ describe('idempotency and duplicates', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('a retry of a booking that went to the next slot returns that token, even once the first slot has room', async () => {
+    const { id: doctorId, slotId } = await createDoctorWithSlot(system.edgeUrl, { capacity: 1 });
+    const laterId = await createSlot(system.edgeUrl, doctorId, { capacity: 2, startOffsetMinutes: 60 });
+    const holder = await book(slotId, 'ONLINE', 'Holder');
+    const key = `next-${Date.now()}-${Math.random()}`;
+    const body = { slotId, source: 'ONLINE', onFull: 'next-slot', patient: { name: 'Moved on', phone: '+1 555 0142' } };
+    const first = await api('POST', '/api/tokens/book', body, { 'Idempotency-Key': key });
+    expect(first.body.token.slotId).toBe(laterId);
+    await api('PATCH', `/api/tokens/${holder.body.token.id}/cancel`);
+
+    const retry = await api('POST', '/api/tokens/book', body, { 'Idempotency-Key': key });
+    expect(retry.status).toBe(200);
+    expect(retry.body.token).toMatchObject({ id: first.body.token.id, slotId: laterId, number: 1 });
+    const { rows } = await system.pool.query('SELECT slot_id FROM tokens WHERE id = $1', [first.body.token.id]);
+    expect(rows).toEqual([{ slot_id: laterId }]);
+    const view = await settledView(slotId, (v) => v.slot.activeCount === 0);
+    expect(view.body.queue).toEqual([]);
+  });
+
   it('refuses the same patient twice in a slot (by MRN, else phone)', async () => {
     const { slotId } = await createDoctorWithSlot(system.edgeUrl, { capacity: 5 });
     const first = await api('POST', '/api/tokens/book', { slotId, source: 'ONLINE', patient: { name: 'A', mrn: 'MRN-1' } });

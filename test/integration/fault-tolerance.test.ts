@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import pino from 'pino';
 import { createKafka, loadSlotStates, topicNames, type SlotSnapshotEvent } from '@opd/shared';
 import { buildApp as buildBooking } from '../../services/booking/src/app';
-import { call, createDoctorWithSlot, eventually } from '../support/http';
+import { call, createDoctorWithSlot, createSlot, eventually } from '../support/http';
 import { testServers } from '../support/servers';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -96,6 +96,56 @@ describe('exactly-once effects', () => {
       (n) => n === 0,
     );
     expect(left).toBe(0);
+  });
+});
+
+describe('forwarded commands published twice', () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startSystem({ label: 'forward', partitions: 2 });
+  });
+  afterAll(async () => {
+    await system?.close();
+  });
+
+  it('a republished next-slot booking that was refused is not booked later', async () => {
+    const { id: doctorId, slotId: first } = await createDoctorWithSlot(system.edgeUrl, { capacity: 1 });
+    const later = await createSlot(system.edgeUrl, doctorId, { capacity: 1, startOffsetMinutes: 60 });
+    await book(system, first, 'First holder');
+    const laterHolder = await book(system, later, 'Later holder');
+    const patient = { name: 'Refused everywhere', phone: '+1 555 0177' };
+    const refused = await api(system, 'POST', '/api/tokens/book', { slotId: first, source: 'ONLINE', onFull: 'next-slot', patient });
+    expect(refused.status).toBe(409);
+    const decided = await system.pool.query('SELECT command_id FROM forwarded_commands WHERE slot_id = $1', [later]);
+    expect(decided.rows).toHaveLength(1);
+    expect((await api(system, 'PATCH', `/api/tokens/${laterHolder.body.token.id}/cancel`)).status).toBe(200);
+
+    // The outbox row of the forward, as a crash between publish and delete leaves it: the next owner republishes it.
+    await system.allocators[0].close();
+    const topics = topicNames(system.prefix);
+    const { rows } = await system.pool.query('SELECT kafka_partition FROM slots WHERE id = $1', [first]);
+    const tokenId = randomUUID();
+    const forward = {
+      schemaVersion: 1, commandId: decided.rows[0].command_id, slotId: later, replyTo: 'gone', issuedAt: new Date().toISOString(),
+      type: 'token.book', tokenId, source: 'ONLINE', patient, onFull: 'next-slot', nextSlotIds: [], forwarded: true,
+    };
+    await system.pool.query('INSERT INTO outbox (source_topic, kafka_partition, messages) VALUES ($1, $2, $3)', [
+      topics.commands,
+      rows[0].kafka_partition,
+      JSON.stringify([{ topic: topics.commands, key: later, value: JSON.stringify(forward) }]),
+    ]);
+    await system.addAllocator();
+    expect((await api(system, 'POST', '/api/tokens/book', { slotId: first, source: 'EMERGENCY', patient: { name: 'Wakes the owner' } })).status).toBe(201);
+    const outboxLeft = await eventually(
+      async () => (await system.pool.query('SELECT count(*)::int AS n FROM outbox WHERE source_topic = $1', [topics.commands])).rows[0].n,
+      (n) => n === 0,
+    );
+    expect(outboxLeft).toBe(0);
+    // A booking after the republished copy, on the same partition order, proves the copy was consumed.
+    const probe = await book(system, later, 'Probe');
+    expect(probe.status).toBe(201);
+    const booked = await system.pool.query('SELECT count(*)::int AS n FROM tokens WHERE patient->>\'phone\' = $1', [patient.phone]);
+    expect(booked.rows[0].n).toBe(0);
   });
 });
 

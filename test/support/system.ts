@@ -57,6 +57,7 @@ export async function startSystem(options: { label: string; replyTimeoutMs?: num
     return app;
   }
 
+  /** Starts one more allocator; resolves once it has joined the group. */
   async function addAllocator(): Promise<AllocatorApp> {
     const instanceId = `alloc-${allocators.length + 1}`;
     const app = await buildAllocator(
@@ -64,7 +65,13 @@ export async function startSystem(options: { label: string; replyTimeoutMs?: num
       { pool, kafka: createKafka(kafkaConfig(instanceId), logger), logger },
     );
     allocators.push(app);
-    return listen(app);
+    await listen(app);
+    const deadline = Date.now() + 30_000;
+    while (!app.allocator.isRunning()) {
+      if (Date.now() > deadline) throw new Error(`${instanceId} did not join its group`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return app;
   }
 
   const allocator = await addAllocator();
@@ -83,6 +90,15 @@ export async function startSystem(options: { label: string; replyTimeoutMs?: num
   const edge = await listen(
     await buildEdge({ bookingUrl: url(booking), queryUrl: url(query), allocatorUrl: url(allocator) }, { logger }),
   );
+
+  // Services start before their Kafka groups are joined; the edge's /readyz says when all are.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await fetch(`${url(edge)}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`system ${prefix} not ready after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 
   return {
     prefix,

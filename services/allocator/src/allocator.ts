@@ -12,15 +12,17 @@ import {
   REPLY_TO_HEADER,
   createProducer,
   ensureTopics,
+  findPublicToken,
   loadSlotStates,
   topicNames,
   type Command,
   type KafkaConfig,
+  type Reply,
   type SlotSnapshotEvent,
   type SlotState,
 } from '@opd/shared';
 import { applyBatch } from './apply-batch';
-import { commitBatch, findDoctors, findLaterSlots } from './slot-repository';
+import { commitBatch, findDecidedForwards, findDoctors, findLaterSlots, findTokenSlots } from './slot-repository';
 
 export interface AllocatorConfig {
   kafka: KafkaConfig;
@@ -126,6 +128,44 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     }
   }
 
+  /**
+   * Drops what must not be applied twice: a forwarded command its slot already decided (the outbox
+   * publishes at least once), and a booking whose token id another slot already holds (a retry with
+   * the same Idempotency-Key after the first attempt went to the next slot); that one is answered
+   * with the existing token.
+   */
+  async function dropRepeats(
+    parsed: Command[],
+    ownership: OwnedPartition,
+  ): Promise<{ commands: Command[]; answeredElsewhere: { replyTo: string; reply: Reply }[] }> {
+    const seen = new Set<string>();
+    const forwarded = parsed.filter((c) => c.forwarded);
+    const decided = await findDecidedForwards(pool, forwarded);
+    const unknownTokens = parsed.filter(
+      (c): c is Extract<Command, { type: 'token.book' }> =>
+        c.type === 'token.book' && !ownership.slots.get(c.slotId)?.tokens.some((t) => t.id === c.tokenId),
+    );
+    const elsewhere = await findTokenSlots(pool, unknownTokens.map((c) => c.tokenId));
+    const answeredElsewhere: { replyTo: string; reply: Reply }[] = [];
+    const commands: Command[] = [];
+    for (const command of parsed) {
+      const key = `${command.commandId} ${command.slotId}`;
+      if (command.forwarded && (decided.has(key) || seen.has(key))) continue;
+      seen.add(key);
+      const otherSlot = command.type === 'token.book' ? elsewhere.get(command.tokenId) : undefined;
+      if (command.type === 'token.book' && otherSlot && otherSlot !== command.slotId) {
+        const state = (await loadSlotStates(pool, [otherSlot])).get(otherSlot);
+        const token = state ? findPublicToken(state, command.tokenId) : null;
+        if (command.replyTo) {
+          answeredElsewhere.push({ replyTo: command.replyTo, reply: { schemaVersion: 1, commandId: command.commandId, status: 200, body: { token } } });
+        }
+        continue;
+      }
+      commands.push(command);
+    }
+    return { commands, answeredElsewhere };
+  }
+
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
@@ -144,7 +184,8 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       resolveOffset(lastOffset);
       return;
     }
-    const commands = fresh.map((m) => parseCommand(m, partition)).filter((c): c is Command => c !== null);
+    const parsed = fresh.map((m) => parseCommand(m, partition)).filter((c): c is Command => c !== null);
+    const { commands, answeredElsewhere } = await dropRepeats(parsed, ownership);
 
     const missing = [...new Set(commands.map((c) => c.slotId))].filter((id) => !ownership.slots.has(id));
     if (missing.length) for (const [id, state] of await loadSlotStates(pool, missing)) ownership.slots.set(id, state);
@@ -167,9 +208,9 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       outbox.push({ topic: topics.events, key: state.slot.id, value: JSON.stringify(event) });
     }
     for (const forward of result.forwards) {
-      outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify(forward) });
+      outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify({ ...forward, forwarded: true }) });
     }
-    for (const { replyTo, reply } of result.replies) {
+    for (const { replyTo, reply } of [...answeredElsewhere, ...result.replies]) {
       outbox.push({ topic: topics.replies, key: replyTo, value: JSON.stringify(reply), headers: { [REPLY_TO_HEADER]: replyTo } });
     }
 
@@ -182,6 +223,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       slots: [...result.changedSlots.values()].map((state) => ({ state, partition })),
       tokens: [...result.changedTokens.values()],
       outbox,
+      forwarded: commands.filter((c) => c.forwarded).map((c) => ({ commandId: c.commandId, slotId: c.slotId })),
     });
     if (committed === 'fenced') {
       counters.fenced += 1;
@@ -258,6 +300,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         // Whatever we owned before the rebalance may have had another owner in between: reload.
         owned.clear();
+        running = true;
         log.info({ assignment: payload.memberAssignment }, 'joined allocator group');
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -267,13 +310,19 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       });
       await consumer.connect();
       await consumer.subscribe({ topic: topics.commands, fromBeginning: true });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommitInterval: 1000,
-        partitionsConsumedConcurrently: config.partitionsConcurrency,
-        eachBatch: handleBatch,
-      });
-      running = true;
+      // Not awaited: joining the group can outlast a start-up timeout (a killed predecessor stays a
+      // member until its session times out). Readiness turns true on GROUP_JOIN.
+      consumer
+        .run({
+          eachBatchAutoResolve: false,
+          autoCommitInterval: 1000,
+          partitionsConsumedConcurrently: config.partitionsConcurrency,
+          eachBatch: handleBatch,
+        })
+        .catch((err) => {
+          log.error({ err }, 'allocator consumer failed to start');
+          running = false;
+        });
       relayTimer = setInterval(() => void relayPending(), 250);
       log.info({ topic: topics.commands, group: config.groupId }, 'allocator started');
     },

@@ -61,6 +61,8 @@ export interface BatchCommit {
   slots: readonly SlotWrite[];
   tokens: readonly TokenRecord[];
   outbox: readonly unknown[];
+  /** Forwarded commands decided in this batch, so a republished copy is recognised. */
+  forwarded: readonly { commandId: string; slotId: string }[];
 }
 
 /**
@@ -69,7 +71,7 @@ export interface BatchCommit {
  */
 export async function commitBatch(db: Pool, batch: BatchCommit): Promise<string | null | 'fenced'> {
   const { rows } = await db.query<{ outbox_id: string | null }>(
-    'SELECT opd_commit_batch($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb) AS outbox_id',
+    'SELECT opd_commit_batch($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb) AS outbox_id',
     [
       batch.topic,
       batch.partition,
@@ -78,6 +80,7 @@ export async function commitBatch(db: Pool, batch: BatchCommit): Promise<string 
       JSON.stringify(slotRows(batch.slots)),
       JSON.stringify(tokenRows(batch.tokens)),
       JSON.stringify(batch.outbox),
+      JSON.stringify(batch.forwarded.map((f) => ({ command_id: f.commandId, slot_id: f.slotId }))),
     ],
   );
   const id = rows[0].outbox_id;
@@ -131,6 +134,29 @@ export async function findDoctors(db: Pool, ids: readonly string[], timeZone = '
     const doctor = found.get(row.doctor_id);
     if (doctor) doctor.averageConsultationMinutes = Number(row.consultation_minutes);
   }
+  return found;
+}
+
+/** Forwarded commands this batch holds that their slot has decided before (republished copies). */
+export async function findDecidedForwards(db: Pool, commands: readonly { commandId: string; slotId: string }[]): Promise<Set<string>> {
+  const decided = new Set<string>();
+  if (commands.length === 0) return decided;
+  const { rows } = await db.query<{ command_id: string; slot_id: string }>(
+    'SELECT command_id, slot_id FROM forwarded_commands WHERE command_id = ANY($1::text[])',
+    [commands.map((c) => c.commandId)],
+  );
+  for (const row of rows) decided.add(`${row.command_id} ${row.slot_id}`);
+  return decided;
+}
+
+/** Where each of these token ids is booked already, if anywhere (token ids are global, slots are not). */
+export async function findTokenSlots(db: Pool, tokenIds: readonly string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (tokenIds.length === 0) return found;
+  const { rows } = await db.query<{ id: string; slot_id: string }>('SELECT id, slot_id FROM tokens WHERE id = ANY($1::text[])', [
+    [...new Set(tokenIds)],
+  ]);
+  for (const row of rows) found.set(row.id, row.slot_id);
   return found;
 }
 

@@ -80,7 +80,8 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
     }
   }
   app.addHook('onReady', async () => {
-    await connectKafka();
+    // Not awaited: joining the reply group may take longer than a start-up hook may; /readyz tells when.
+    void connectKafka();
   });
   app.addHook('onClose', async () => {
     closing = true;

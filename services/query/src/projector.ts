@@ -25,9 +25,13 @@ export function createProjector(options: { kafka: Kafka; topic: string; groupId:
         logger.error({ err: payload.error, restart: payload.restart }, 'projector crashed');
         running = payload.restart;
       });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        running = true;
+      });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
+      // Not awaited: the group join can outlast a start-up timeout; readiness turns true on GROUP_JOIN.
+      void consumer.run({
         partitionsConsumedConcurrently: 4,
         eachBatch: async ({ batch, heartbeat }) => {
           // Only the newest snapshot of each slot in the batch matters.
@@ -46,8 +50,10 @@ export function createProjector(options: { kafka: Kafka; topic: string; groupId:
           await store.saveMany([...latest.values()]);
           await heartbeat();
         },
+      }).catch((err) => {
+        logger.error({ err }, 'projector failed to start');
+        running = false;
       });
-      running = true;
     },
     async stop() {
       running = false;

@@ -22,6 +22,8 @@ const envelope = {
   /** Gateway instance waiting for the decision; absent for commands nobody waits for. */
   replyTo: z.string().optional(),
   issuedAt: z.string(),
+  /** Set when an allocator forwarded the command from its outbox (published at least once). */
+  forwarded: z.boolean().optional(),
 };
 
 export const SlotCreateCommandSchema = z.object({
