@@ -3,31 +3,65 @@
  *
  *   npm run simulate                      # against http://127.0.0.1:8080 (or $OPD_URL)
  *   npm run simulate -- --url http://host:8080
- *   npm run simulate -- --day             # the full-day simulation (not implemented yet)
+ *   npm run simulate -- --day             # a full simulated day (issue 4), seeded: --seed 42
+ *   npm run simulate -- --day --seed 7 --out .cache/sim-day.svg --slots 4 --verbose
  *
  * Exit codes: 0 scenario held, 1 an expectation failed or the system is unreachable,
- * 2 usage (unknown flag, or --day for now).
+ * 2 usage (unknown flag or bad value).
  */
 import { formatQueueTable, runSeedScenario, ScenarioError, type SeedResult } from './lib/seed-day';
+import { DayError } from './lib/day/api';
+import { writeDayChart } from './lib/day/chart';
+import { formatDayReport } from './lib/day/report';
+import { DEFAULT_DAY_CONFIG, runDaySimulation, type DayResult } from './lib/day/simulation';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
+const DEFAULT_OUT = '.cache/sim-day.svg';
 
 interface Options {
   url: string;
   day: boolean;
   help: boolean;
+  /** --day only. */
+  seed: number;
+  out: string;
+  slots: number;
+  verbose: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { url: process.env.OPD_URL || DEFAULT_URL, day: false, help: false };
+  const options: Options = {
+    url: process.env.OPD_URL || DEFAULT_URL,
+    day: false,
+    help: false,
+    seed: DEFAULT_DAY_CONFIG.seed,
+    out: DEFAULT_OUT,
+    slots: DEFAULT_DAY_CONFIG.slotsPerDoctor,
+    verbose: false,
+  };
+  const dayOnly: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--url') {
-      const value = argv[++i];
-      if (!value) usage('--url needs a value');
-      options.url = value;
-    } else if (arg.startsWith('--url=')) {
-      options.url = arg.slice('--url='.length);
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') usage(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--url') {
+      options.url = value();
+    } else if (flag === '--seed') {
+      options.seed = integer(flag, value(), 0, 2 ** 32 - 1);
+      dayOnly.push(flag);
+    } else if (flag === '--out') {
+      options.out = value();
+      dayOnly.push(flag);
+    } else if (flag === '--slots') {
+      options.slots = integer(flag, value(), 1, 8);
+      dayOnly.push(flag);
+    } else if (arg === '--verbose' || arg === '-v') {
+      options.verbose = true;
+      dayOnly.push(arg);
     } else if (arg === '--day') {
       options.day = true;
     } else if (arg === '--help' || arg === '-h') {
@@ -37,17 +71,38 @@ function parseArgs(argv: string[]): Options {
     }
   }
   options.url = options.url.replace(/\/+$/, '');
+  if (!options.day && !options.help && dayOnly.length > 0) usage(`${dayOnly[0]} goes with --day`);
   return options;
 }
 
-const HELP = `Usage: npm run simulate -- [--url <edge base URL>] [--day]
+function integer(flag: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) usage(`${flag} must be an integer from ${min} to ${max}, got ${raw}`);
+  return n;
+}
+
+const HELP = `Usage: npm run simulate -- [--url <edge base URL>]
+       npm run simulate -- --day [--seed <n>] [--out <file.svg>] [--slots <n>] [--verbose] [--url <edge base URL>]
 
 Replays the seed's day in the OPD through the public HTTP API: Dr. Smith (capacity 5),
 Dr. Jones (4) and Dr. Taylor (6); Smith's slot is filled with 5 online bookings, a 6th is
 refused, and an emergency is accepted at #1 on top of the full slot (elastic capacity).
 
   --url <url>   edge base URL (default: $OPD_URL or ${DEFAULT_URL})
-  --day         full-day simulation (not implemented yet, see issue 4)`;
+
+--day runs a full simulated day instead: the three doctors get ${DEFAULT_DAY_CONFIG.slotsPerDoctor} consecutive slots each
+(simulated 60 min from 09:00; created starting now), bookings before the day (online,
+follow-up), walk-ins, paid priority, same-day online and emergencies during it, check-ins,
+cancellations, no-shows, one doctor called away (delay), one capacity change, and the doctors
+calling and seeing patients. A discrete-event simulation on a simulated clock drives the real
+system through the API; the same seed gives the same statistics. Prints per doctor and per
+source: served, mean and p90 wait, overflow emergencies, no-shows, cancellations, refusals;
+writes an SVG chart of each doctor's queue length over the day.
+
+  --seed <n>    PRNG seed (default ${DEFAULT_DAY_CONFIG.seed})
+  --out <file>  chart path (default ${DEFAULT_OUT})
+  --slots <n>   slots per doctor, 1-8 (default ${DEFAULT_DAY_CONFIG.slotsPerDoctor})
+  --verbose     print every event, not only the notable ones`;
 
 function usage(message: string): never {
   console.error(`simulate: ${message}\n\n${HELP}`);
@@ -106,9 +161,25 @@ async function runSeed(url: string): Promise<number> {
 
 // ---- The full day (issue 4) ----
 
-async function runDay(_url: string): Promise<number> {
-  console.error('simulate --day: not implemented yet, see issue 4');
-  return 2;
+async function runDay(options: Options): Promise<number> {
+  const { url, seed, out, slots, verbose } = options;
+  console.log(`Simulating a day in the OPD against ${url} (seed ${seed}, ${slots} slot${slots === 1 ? '' : 's'} per doctor)\n`);
+  let result: DayResult;
+  try {
+    result = await runDaySimulation(url, { seed, slotsPerDoctor: slots }, (line, kind) => {
+      if (kind === 'notable' || verbose) console.log(`  ${line}`);
+    });
+  } catch (err) {
+    if (err instanceof DayError) {
+      console.error(`\nDay simulation aborted: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  console.log(`\n${formatDayReport(result)}`);
+  writeDayChart(out, result);
+  console.log(`\nChart: ${out}`);
+  return result.checks.every((c) => c.ok) ? 0 : 1;
 }
 
 async function main(): Promise<number> {
@@ -117,14 +188,12 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (options.day) return runDay(options.url);
-
   const notReady = await checkReady(options.url);
   if (notReady) {
-    console.error(`Cannot reach the OPD token engine: ${notReady}.\nTo run the simulation, start the system with \`npm start\` (or pass --url / set OPD_URL), then run \`npm run simulate\` again.`);
+    console.error(`Cannot reach the OPD token engine: ${notReady}.\nTo run the simulation, start the system with \`npm start\` (or pass --url / set OPD_URL), then run \`npm run simulate${options.day ? ' -- --day' : ''}\` again.`);
     return 1;
   }
-  return runSeed(options.url);
+  return options.day ? runDay(options) : runSeed(options.url);
 }
 
 main().then(
