@@ -3,6 +3,7 @@
  * outbox leftovers republished by the next owner, a rebalance under load, Kafka unreachable.
  */
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino from 'pino';
 import { createKafka, loadSlotStates, topicNames, type SlotSnapshotEvent } from '@opd/shared';
@@ -125,8 +126,9 @@ describe('forwarded commands published twice', () => {
     const topics = topicNames(system.prefix);
     const { rows } = await system.pool.query('SELECT kafka_partition FROM slots WHERE id = $1', [first]);
     const tokenId = randomUUID();
+    const [commandId, hop] = decided.rows[0].command_id.split('#');
     const forward = {
-      schemaVersion: 1, commandId: decided.rows[0].command_id, slotId: later, replyTo: 'gone', issuedAt: new Date().toISOString(),
+      schemaVersion: 1, commandId, hop: Number(hop), slotId: later, replyTo: 'gone', issuedAt: new Date().toISOString(),
       type: 'token.book', tokenId, source: 'ONLINE', patient, onFull: 'next-slot', nextSlotIds: [], forwarded: true,
     };
     await system.pool.query('INSERT INTO outbox (source_topic, kafka_partition, messages) VALUES ($1, $2, $3)', [
@@ -210,7 +212,11 @@ describe('dependencies failing', () => {
     const logger = pino({ level: 'silent' });
     const pool = new Pool({ connectionString: testServers().databaseUrl, max: 2 });
     const kafkaConfig = { brokers: ['127.0.0.1:1'], clientId: 'down', topicPrefix: `t-down-${randomUUID().slice(0, 6)}.`, partitions: 1 };
-    const app = await buildBooking({ kafka: kafkaConfig, instanceId: 'down', replyTimeoutMs: 1000 }, { pool, kafka: createKafka(kafkaConfig, logger), logger });
+    const redis = new Redis(testServers().redisUrl);
+    const app = await buildBooking(
+      { kafka: kafkaConfig, instanceId: 'down', replyTimeoutMs: 1000, auth: { mode: 'off', cacheMs: 0, rateLimitPerSecond: 0 }, redisKeyPrefix: 't-down.' },
+      { pool, redis, kafka: createKafka(kafkaConfig, logger), logger },
+    );
     try {
       const base = await app.listen({ host: '127.0.0.1', port: 0 });
       const answer = await call(base, 'POST', '/api/tokens/book', { slotId: 'any-slot', source: 'ONLINE', patient: { name: 'Nobody' } });
@@ -224,6 +230,7 @@ describe('dependencies failing', () => {
     } finally {
       await app.close();
       await pool.end();
+      redis.disconnect();
     }
   });
 });

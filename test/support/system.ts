@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { createKafka, type KafkaConfig } from '@opd/shared';
+import { createKafka, type AuthConfig, type KafkaConfig } from '@opd/shared';
 import { buildApp as buildAllocator, type AllocatorApp } from '../../services/allocator/src/app';
 import { buildApp as buildBooking } from '../../services/booking/src/app';
 import { buildApp as buildEdge } from '../../services/edge/src/app';
@@ -25,6 +25,7 @@ export interface TestSystem {
   redis: Redis;
   allocators: AllocatorApp[];
   kafkaConfig: KafkaConfig;
+  auth: AuthConfig;
   /** Starts one more allocator process in the same group (for rebalance tests). */
   addAllocator(): Promise<AllocatorApp>;
   close(): Promise<void>;
@@ -36,7 +37,18 @@ export function uniquePrefix(label: string): string {
 
 const url = (app: FastifyInstance) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-export async function startSystem(options: { label: string; replyTimeoutMs?: number; partitions?: number }): Promise<TestSystem> {
+export interface SystemOptions {
+  label: string;
+  replyTimeoutMs?: number;
+  partitions?: number;
+  /** Most suites test behaviour, not access: they choose AUTH=off explicitly. */
+  auth?: 'on' | 'off';
+  rateLimitPerSecond?: number;
+  /** How long a verified key is trusted (revocation delay). */
+  authCacheMs?: number;
+}
+
+export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   const servers = testServers();
   const prefix = uniquePrefix(options.label);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -48,6 +60,11 @@ export async function startSystem(options: { label: string; replyTimeoutMs?: num
     topicPrefix: prefix,
     partitions: options.partitions ?? 4,
   });
+  const authConfig: AuthConfig = {
+    mode: options.auth ?? 'off',
+    cacheMs: options.authCacheMs ?? 5000,
+    rateLimitPerSecond: options.rateLimitPerSecond ?? 0,
+  };
   const apps: FastifyInstance[] = [];
   const allocators: AllocatorApp[] = [];
 
@@ -83,8 +100,14 @@ export async function startSystem(options: { label: string; replyTimeoutMs?: num
   );
   const booking = await listen(
     await buildBooking(
-      { kafka: kafkaConfig('booking'), instanceId: `booking-${randomUUID().slice(0, 8)}`, replyTimeoutMs: options.replyTimeoutMs ?? 8000 },
-      { pool, kafka: createKafka(kafkaConfig('booking'), logger), logger },
+      {
+        kafka: kafkaConfig('booking'),
+        instanceId: `booking-${randomUUID().slice(0, 8)}`,
+        replyTimeoutMs: options.replyTimeoutMs ?? 8000,
+        auth: authConfig,
+        redisKeyPrefix: prefix,
+      },
+      { pool, redis, kafka: createKafka(kafkaConfig('booking'), logger), logger },
     ),
   );
   const edge = await listen(
@@ -109,6 +132,7 @@ export async function startSystem(options: { label: string; replyTimeoutMs?: num
     redis,
     allocators,
     kafkaConfig: kafkaConfig('test'),
+    auth: authConfig,
     addAllocator,
     async close() {
       for (const app of apps.reverse()) await app.close().catch(() => undefined);

@@ -47,6 +47,17 @@ export const EnvSchema = z.object({
   /** How long the gateway waits for the allocator before answering 202. */
   REPLY_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  /** API keys are required unless AUTH=off is chosen explicitly. */
+  AUTH: z.enum(['on', 'off']).default('on'),
+  /** How long a verified key is trusted before it is looked up again (revocation delay). */
+  AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  /** Requests per second per API key, across all instances; 0 turns the limit off. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  /** Browser origins allowed to call the API (the online portal), comma-separated. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
   /** IANA zone of the branch: the day of token labels and of `date=` filters. */
   TIME_ZONE: z
     .string()
@@ -85,4 +96,14 @@ export interface RedisConfig {
 
 export function kafkaConfigFromEnv(env: Env, clientId: string): KafkaConfig {
   return { brokers: env.KAFKA_BROKERS, clientId, topicPrefix: env.KAFKA_TOPIC_PREFIX, partitions: env.KAFKA_PARTITIONS };
+}
+
+export interface AuthConfig {
+  mode: 'on' | 'off';
+  cacheMs: number;
+  rateLimitPerSecond: number;
+}
+
+export function authConfigFromEnv(env: Env): AuthConfig {
+  return { mode: env.AUTH, cacheMs: env.AUTH_CACHE_MS, rateLimitPerSecond: env.RATE_LIMIT_PER_SECOND };
 }

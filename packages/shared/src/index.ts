@@ -15,3 +15,7 @@ export * from './http/error-handler';
 export * from './http/health';
 export * from './http/create-http-app';
 export * from './run-service';
+export * from './auth/roles';
+export * from './auth/api-keys';
+export * from './auth/rate-limiter';
+export * from './http/auth';

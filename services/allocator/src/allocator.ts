@@ -66,6 +66,11 @@ interface OutboxMessage {
   headers?: Record<string, string>;
 }
 
+/** Identifies one forward of a command (its hop), for recognising a republished copy. */
+function forwardId(command: Command): string {
+  return `${command.commandId}#${command.hop ?? 0}`;
+}
+
 export function createAllocator({ config, pool, kafka, logger, now = () => new Date() }: AllocatorDeps): Allocator {
   const topics = topicNames(config.kafka.topicPrefix);
   const log = logger.child({ component: 'allocator', instance: config.instanceId });
@@ -139,7 +144,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     ownership: OwnedPartition,
   ): Promise<{ commands: Command[]; answeredElsewhere: { replyTo: string; reply: Reply }[] }> {
     const seen = new Set<string>();
-    const forwarded = parsed.filter((c) => c.forwarded);
+    const forwarded = parsed.filter((c) => c.forwarded).map((c) => ({ commandId: forwardId(c), slotId: c.slotId }));
     const decided = await findDecidedForwards(pool, forwarded);
     const unknownTokens = parsed.filter(
       (c): c is Extract<Command, { type: 'token.book' }> =>
@@ -149,7 +154,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     const answeredElsewhere: { replyTo: string; reply: Reply }[] = [];
     const commands: Command[] = [];
     for (const command of parsed) {
-      const key = `${command.commandId} ${command.slotId}`;
+      const key = `${forwardId(command)} ${command.slotId}`;
       if (command.forwarded && (decided.has(key) || seen.has(key))) continue;
       seen.add(key);
       const otherSlot = command.type === 'token.book' ? elsewhere.get(command.tokenId) : undefined;
@@ -208,7 +213,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       outbox.push({ topic: topics.events, key: state.slot.id, value: JSON.stringify(event) });
     }
     for (const forward of result.forwards) {
-      outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify({ ...forward, forwarded: true }) });
+      outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify({ ...forward, forwarded: true, hop: (forward.hop ?? 0) + 1 }) });
     }
     for (const { replyTo, reply } of [...answeredElsewhere, ...result.replies]) {
       outbox.push({ topic: topics.replies, key: replyTo, value: JSON.stringify(reply), headers: { [REPLY_TO_HEADER]: replyTo } });
@@ -223,7 +228,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       slots: [...result.changedSlots.values()].map((state) => ({ state, partition })),
       tokens: [...result.changedTokens.values()],
       outbox,
-      forwarded: commands.filter((c) => c.forwarded).map((c) => ({ commandId: c.commandId, slotId: c.slotId })),
+      forwarded: commands.filter((c) => c.forwarded).map((c) => ({ commandId: forwardId(c), slotId: c.slotId })),
     });
     if (committed === 'fenced') {
       counters.fenced += 1;

@@ -1,8 +1,22 @@
 import type { FastifyInstance } from 'fastify';
+import type Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { createHttpApp, createProducer, ensureTopics, registerHealthRoutes, topicNames, type KafkaConfig } from '@opd/shared';
+import {
+  createHttpApp,
+  createKeyVerifier,
+  createProducer,
+  createRateLimiter,
+  ensureTopics,
+  registerAuth,
+  registerHealthRoutes,
+  topicNames,
+  type AuthConfig,
+  type KafkaConfig,
+} from '@opd/shared';
+import { createAccess } from './access';
+import { registerAuditLog } from './audit-log';
 import { createCommandBus } from './command-bus';
 import { createIdempotencyStore } from './idempotency-store';
 import { createReplyWaiter } from './reply-waiter';
@@ -15,11 +29,16 @@ export interface BookingConfig {
   /** Unique per gateway process: replies are addressed to it. */
   instanceId: string;
   replyTimeoutMs: number;
+  auth: AuthConfig;
+  /** Prefix of this deployment's Redis keys (rate-limit counters). */
+  redisKeyPrefix: string;
 }
 
 export interface BookingDeps {
   pool: Pool;
   kafka: Kafka;
+  /** Shared rate-limit counters, so a key's limit holds across gateway instances. */
+  redis: Redis;
   logger: Logger;
 }
 
@@ -45,7 +64,13 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
     replyTimeoutMs: config.replyTimeoutMs,
     isConnected: () => producerConnected && waiter.isReady(),
   });
-  const ctx = { instanceId: config.instanceId, pool: deps.pool, bus, idempotency: createIdempotencyStore(deps.pool) };
+  const ctx = {
+    instanceId: config.instanceId,
+    pool: deps.pool,
+    bus,
+    idempotency: createIdempotencyStore(deps.pool),
+    access: createAccess(deps.pool),
+  };
 
   registerHealthRoutes(app, {
     postgres: () => deps.pool.query('SELECT 1'),
@@ -54,6 +79,12 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
       if (!waiter.isReady()) throw new Error('reply consumer not ready');
     },
   });
+  registerAuth(app, {
+    mode: config.auth.mode,
+    verifier: createKeyVerifier(deps.pool, { cacheMs: config.auth.cacheMs }),
+    limiter: createRateLimiter(deps.redis, { prefix: config.redisKeyPrefix, perSecond: config.auth.rateLimitPerSecond }),
+  });
+  const audit = registerAuditLog(app, deps.pool, deps.logger);
   registerSetupRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerSlotAdminRoutes(app, ctx);
@@ -87,6 +118,7 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
     closing = true;
     if (retryTimer) clearTimeout(retryTimer);
     await bus.flush();
+    await audit.close();
     await waiter.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
   });

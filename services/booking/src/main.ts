@@ -1,19 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { createKafka, kafkaConfigFromEnv, runService } from '@opd/shared';
+import { authConfigFromEnv, createKafka, kafkaConfigFromEnv, runService } from '@opd/shared';
 import { buildApp } from './app';
 
 runService('booking', async (env, logger) => {
   const instanceId = env.INSTANCE_ID ?? `booking-${randomUUID().slice(0, 8)}`;
   const kafkaConfig = kafkaConfigFromEnv(env, instanceId);
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 10 });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   const app = await buildApp(
-    { kafka: kafkaConfig, instanceId, replyTimeoutMs: env.REPLY_TIMEOUT_MS },
-    { pool, kafka: createKafka(kafkaConfig, logger), logger },
+    {
+      kafka: kafkaConfig,
+      instanceId,
+      replyTimeoutMs: env.REPLY_TIMEOUT_MS,
+      auth: authConfigFromEnv(env),
+      redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    },
+    { pool, redis, kafka: createKafka(kafkaConfig, logger), logger },
   );
   await app.listen({ host: env.HOST, port: env.BOOKING_PORT });
   return async () => {
     await app.close();
     await pool.end();
+    redis.disconnect();
   };
 });

@@ -24,6 +24,8 @@ const envelope = {
   issuedAt: z.string(),
   /** Set when an allocator forwarded the command from its outbox (published at least once). */
   forwarded: z.boolean().optional(),
+  /** Counts the forwards of one command: a command may come back to a slot it passed (to wait there). */
+  hop: z.number().int().min(0).optional(),
 };
 
 export const SlotCreateCommandSchema = z.object({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { AppError, CreateDoctorRequestSchema, CreateSlotRequestSchema, parseRequest, type Doctor } from '@opd/shared';
+import { AppError, CreateDoctorRequestSchema, CreateSlotRequestSchema, canSeeBranch, parseRequest, requireAllowed, type Doctor } from '@opd/shared';
 import type { GatewayContext } from '../gateway-context';
 
 interface DoctorRow {
@@ -16,6 +16,11 @@ export function registerSetupRoutes(app: FastifyInstance, ctx: GatewayContext): 
   // Doctors are reference data, not slot state: the gateway writes them directly.
   app.post('/api/doctors', async (request, reply) => {
     const body = parseRequest(CreateDoctorRequestSchema, request.body, 'body');
+    requireAllowed(request.identity, { kind: 'setup' });
+    if (!canSeeBranch(request.identity, body.branchId)) {
+      throw new AppError('FORBIDDEN', `This key may not set up branch ${body.branchId}`, { branchId: body.branchId });
+    }
+    request.auditTarget = { branchId: body.branchId };
     const doctor: Doctor = { id: body.id ?? randomUUID(), branchId: body.branchId, name: body.name, department: body.department ?? null };
     const inserted = await ctx.pool.query<DoctorRow>(
       `INSERT INTO doctors (id, branch_id, name, department) VALUES ($1, $2, $3, $4)
@@ -33,9 +38,13 @@ export function registerSetupRoutes(app: FastifyInstance, ctx: GatewayContext): 
   // A slot is slot state: its creation goes through the slot's partition like every other change.
   app.post('/api/slots', async (request, reply) => {
     const body = parseRequest(CreateSlotRequestSchema, request.body, 'body');
+    requireAllowed(request.identity, { kind: 'setup' });
     const { rows } = await ctx.pool.query<{ branch_id: string }>('SELECT branch_id FROM doctors WHERE id = $1', [body.doctorId]);
-    if (!rows[0]) throw new AppError('NOT_FOUND', `Doctor ${body.doctorId} not found`, { doctorId: body.doctorId });
+    if (!rows[0] || !canSeeBranch(request.identity, rows[0].branch_id)) {
+      throw new AppError('NOT_FOUND', `Doctor ${body.doctorId} not found`, { doctorId: body.doctorId });
+    }
     const slotId = randomUUID();
+    request.auditTarget = { slotId, branchId: rows[0].branch_id };
     const decision = await ctx.bus.dispatch({
       schemaVersion: 1,
       commandId: randomUUID(),

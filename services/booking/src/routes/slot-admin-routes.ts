@@ -3,51 +3,41 @@
  * slot when the doctor is absent. Each is a command on the slot's partition, decided by its
  * single writer like every other change.
  */
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   DelaySlotRequestSchema,
   EmptyRequestSchema,
   SetCapacityRequestSchema,
   SlotIdParamsSchema,
   parseRequest,
-  type Command,
 } from '@opd/shared';
-import type { GatewayContext } from '../gateway-context';
+import { dispatchAndAnswer, envelope, type GatewayContext } from '../gateway-context';
 
 export function registerSlotAdminRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  const envelope = (slotId: string) => ({
-    schemaVersion: 1 as const,
-    commandId: randomUUID(),
-    slotId,
-    replyTo: ctx.instanceId,
-    issuedAt: new Date().toISOString(),
-  });
+  /** Slot administration is the admin's: role, then branch (other branches' slots are 404). */
+  async function adminSlot(request: FastifyRequest): Promise<string> {
+    const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
+    const slot = await ctx.access.slot(request.identity, slotId, { kind: 'setup' });
+    request.auditTarget = { slotId, branchId: slot?.branchId };
+    return slotId;
+  }
+  const location = (slotId: string) => `/api/slots/${slotId}`;
 
   app.patch('/api/slots/:slotId/capacity', async (request, reply) => {
-    const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
     const body = parseRequest(SetCapacityRequestSchema, request.body ?? {}, 'body');
-    return run(reply, { ...envelope(slotId), type: 'slot.set-capacity', capacity: body.capacity });
+    const slotId = await adminSlot(request);
+    return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, slotId), type: 'slot.set-capacity', capacity: body.capacity }, location(slotId));
   });
 
   app.patch('/api/slots/:slotId/delay', async (request, reply) => {
-    const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
     const body = parseRequest(DelaySlotRequestSchema, request.body ?? {}, 'body');
-    return run(reply, { ...envelope(slotId), type: 'slot.delay', minutes: body.minutes });
+    const slotId = await adminSlot(request);
+    return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, slotId), type: 'slot.delay', minutes: body.minutes }, location(slotId));
   });
 
   app.post('/api/slots/:slotId/close', async (request, reply) => {
-    const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
     parseRequest(EmptyRequestSchema, request.body ?? {}, 'body');
-    return run(reply, { ...envelope(slotId), type: 'slot.close' });
+    const slotId = await adminSlot(request);
+    return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, slotId), type: 'slot.close' }, location(slotId));
   });
-
-  async function run(reply: FastifyReply, command: Command) {
-    const decision = await ctx.bus.dispatch(command);
-    if (!decision) {
-      // Not decided in time: the command stays queued; the slot shows the result when applied.
-      return reply.code(202).header('Location', `/api/slots/${command.slotId}`).send({ accepted: true });
-    }
-    return reply.code(decision.status).send(decision.body);
-  }
 }

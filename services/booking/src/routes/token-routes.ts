@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import {
   AppError,
   BookRequestSchema,
@@ -8,27 +8,20 @@ import {
   IdempotencyKeySchema,
   SlotIdParamsSchema,
   TokenIdParamsSchema,
-  findTokenSlotId,
   parseRequest,
+  type Action,
   type Command,
-  type Reply,
 } from '@opd/shared';
-import type { GatewayContext } from '../gateway-context';
+import { dispatchAndAnswer, envelope, type GatewayContext } from '../gateway-context';
 import { requestHash } from '../idempotency-store';
 
 type TokenCommandType = 'token.check-in' | 'token.complete' | 'token.no-show' | 'token.recall';
 
 export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  const envelope = (slotId: string) => ({
-    schemaVersion: 1 as const,
-    commandId: randomUUID(),
-    slotId,
-    replyTo: ctx.instanceId,
-    issuedAt: new Date().toISOString(),
-  });
-
   app.post('/api/tokens/book', async (request, reply) => {
     const body = parseRequest(BookRequestSchema, request.body, 'body');
+    const slot = await ctx.access.slot(request.identity, body.slotId, { kind: 'book', source: body.source });
+    request.auditTarget = { slotId: body.slotId, branchId: slot?.branchId };
     const rawKey = request.headers['idempotency-key'];
     let tokenId: string = randomUUID();
     let repeatedKey = false;
@@ -44,8 +37,10 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
       tokenId = record.tokenId;
       repeatedKey = !record.created;
     }
+    request.auditTarget.tokenId = tokenId;
+    if (request.identity.role === 'portal') await ctx.access.recordOwner(tokenId, request.identity.keyId);
     const command: Command = {
-      ...envelope(body.slotId),
+      ...envelope(ctx, body.slotId),
       type: 'token.book',
       tokenId,
       source: body.source,
@@ -53,66 +48,45 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
       onFull: body.onFull ?? 'reject',
     };
     const decision = await ctx.bus.dispatch(command);
-    if (!decision) return pending(reply, tokenId);
+    if (!decision) {
+      return reply.code(202).header('Location', `/api/tokens/${tokenId}`).send({ token: { id: tokenId, status: 'PENDING' } });
+    }
     // A repeated key answers 200 with the token the first request created.
     const status = repeatedKey && decision.status === 201 ? 200 : decision.status;
-    return send(reply, { ...decision, status });
+    return reply.code(status).send(decision.body);
   });
 
   app.patch('/api/tokens/:id/cancel', async (request, reply) => {
     const { id } = parseRequest(TokenIdParamsSchema, request.params, 'params');
     const body = parseRequest(CancelRequestSchema, request.body ?? {}, 'body');
-    const slotId = await slotOfToken(id);
-    return run(reply, { ...envelope(slotId), type: 'token.cancel', tokenId: id, reason: body.reason }, id);
+    const token = await ctx.access.token(request.identity, id, (ownToken) => ({ kind: 'cancel', ownToken }));
+    request.auditTarget = { slotId: token.slot.slotId, tokenId: id, branchId: token.slot.branchId };
+    const command: Command = { ...envelope(ctx, token.slot.slotId), type: 'token.cancel', tokenId: id, reason: body.reason };
+    return dispatchAndAnswer(ctx, reply, command, `/api/tokens/${id}`);
   });
 
-  const simpleTransitions: [string, TokenCommandType][] = [
-    ['check-in', 'token.check-in'],
-    ['complete', 'token.complete'],
-    ['no-show', 'token.no-show'],
+  const simpleTransitions: [string, TokenCommandType, Action][] = [
+    ['check-in', 'token.check-in', { kind: 'check-in' }],
+    ['complete', 'token.complete', { kind: 'complete' }],
+    ['no-show', 'token.no-show', { kind: 'no-show' }],
     // Extension: call a CALLED patient again (recallCount + 1; displays re-announce).
-    ['recall', 'token.recall'],
+    ['recall', 'token.recall', { kind: 'recall' }],
   ];
-  for (const [path, type] of simpleTransitions) {
+  for (const [path, type, action] of simpleTransitions) {
     app.patch(`/api/tokens/:id/${path}`, async (request, reply) => {
       const { id } = parseRequest(TokenIdParamsSchema, request.params, 'params');
       parseRequest(EmptyRequestSchema, request.body ?? {}, 'body');
-      const slotId = await slotOfToken(id);
-      return run(reply, { ...envelope(slotId), type, tokenId: id }, id);
+      const token = await ctx.access.token(request.identity, id, () => action);
+      request.auditTarget = { slotId: token.slot.slotId, tokenId: id, branchId: token.slot.branchId };
+      return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, token.slot.slotId), type, tokenId: id }, `/api/tokens/${id}`);
     });
   }
 
   app.post('/api/slots/:slotId/call-next', async (request, reply) => {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
     parseRequest(EmptyRequestSchema, request.body ?? {}, 'body');
-    const decision = await ctx.bus.dispatch({ ...envelope(slotId), type: 'slot.call-next' });
-    if (!decision) {
-      return reply.code(202).header('Location', `/api/tokens/view/${slotId}`).send({ accepted: true });
-    }
-    return send(reply, decision);
+    const slot = await ctx.access.slot(request.identity, slotId, { kind: 'call-next' });
+    request.auditTarget = { slotId, branchId: slot?.branchId };
+    return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, slotId), type: 'slot.call-next' }, `/api/tokens/view/${slotId}`);
   });
-
-  async function slotOfToken(tokenId: string): Promise<string> {
-    const slotId = await findTokenSlotId(ctx.pool, tokenId);
-    if (!slotId) throw new AppError('NOT_FOUND', `Token ${tokenId} not found`, { tokenId });
-    return slotId;
-  }
-
-  async function run(reply: FastifyReply, command: Command, tokenId: string) {
-    const decision = await ctx.bus.dispatch(command);
-    return decision ? send(reply, decision) : pending(reply, tokenId, true);
-  }
-}
-
-function send(reply: FastifyReply, decision: Reply) {
-  const body = decision.body as Record<string, unknown>;
-  return reply.code(decision.status).send(body);
-}
-
-/** The allocator has not answered in time: the command stays queued and the client can follow it. */
-function pending(reply: FastifyReply, tokenId: string, accepted = false) {
-  return reply
-    .code(202)
-    .header('Location', `/api/tokens/${tokenId}`)
-    .send(accepted ? { accepted: true, token: { id: tokenId } } : { token: { id: tokenId, status: 'PENDING' } });
 }
