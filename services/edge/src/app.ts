@@ -13,6 +13,9 @@ export interface EdgeDeps {
   logger: Logger;
 }
 
+/** SSE paths (`/api/slots/{id}/stream`, `/api/branches/{id}/stream`), query string allowed. */
+const STREAM_PATH = /^\/api\/(slots|branches)\/[^/?]+\/stream(\?|$)/;
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'trailer', 'host', 'content-length']);
 
 /**
@@ -25,6 +28,10 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     booking: new HttpPool(config.bookingUrl, { connections: 64, pipelining: 1 }),
     query: new HttpPool(config.queryUrl, { connections: 64, pipelining: 1 }),
     allocator: new HttpPool(config.allocatorUrl, { connections: 2 }),
+    // Server-Sent Events hold a connection each for as long as a screen is open: their own pool,
+    // without a connection limit, so streams never starve ordinary reads. A stream that stays
+    // silent past several 15 s keep-alives is dead.
+    streams: new HttpPool(config.queryUrl, { bodyTimeout: 60_000 }),
   };
 
   // Pass every body through as bytes; the services behind validate it.
@@ -43,7 +50,8 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
   });
 
   async function forward(request: FastifyRequest, reply: FastifyReply) {
-    const target = request.method === 'GET' || request.method === 'HEAD' ? upstream.query : upstream.booking;
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const target = !read ? upstream.booking : STREAM_PATH.test(request.url) ? upstream.streams : upstream.query;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name)) continue;
@@ -70,9 +78,16 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
   }
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/api/*', handler: forward });
+  // Public pages served by the query service: waiting-room displays and patients' token pages.
+  app.route({ method: ['GET', 'HEAD'], url: '/display/*', handler: forward });
+  app.route({ method: ['GET', 'HEAD'], url: '/t/*', handler: forward });
 
+  // Open streams would keep the server from closing: cut them first.
+  app.addHook('preClose', async () => {
+    await upstream.streams.destroy();
+  });
   app.addHook('onClose', async () => {
-    await Promise.all(Object.values(upstream).map((pool) => pool.close()));
+    await Promise.all([upstream.booking, upstream.query, upstream.allocator].map((pool) => pool.close()));
   });
   return app;
 }

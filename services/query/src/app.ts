@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { createHttpApp, ensureTopics, registerHealthRoutes, topicNames, type KafkaConfig } from '@opd/shared';
+import { registerLiveRoutes } from './live-routes';
 import { createProjector } from './projector';
 import { registerReadRoutes } from './read-routes';
 import { createViewStore } from './view-store';
@@ -43,6 +44,8 @@ export async function buildApp(config: QueryConfig, deps: QueryDeps): Promise<Fa
     },
   });
   registerReadRoutes(app, { store, pool: deps.pool, timeZone: config.timeZone });
+  // SSE streams (one Redis subscriber per app), branch slot listing, /display and /t pages.
+  registerLiveRoutes(app, { store, pool: deps.pool, redis: deps.redis, logger: deps.logger, timeZone: config.timeZone });
 
   app.addHook('onReady', async () => {
     const admin = deps.kafka.admin();
