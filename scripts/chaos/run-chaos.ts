@@ -165,6 +165,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     REDIS_KEY_PREFIX: prefix,
     REPLY_TIMEOUT_MS: String(options.replyTimeoutMs ?? 3000),
     TIME_ZONE: 'UTC',
+    // Chaos tests faults, not access: keys are switched off for its own processes, explicitly.
+    AUTH: 'off',
     EDGE_PORT: String(edgePort),
     BOOKING_PORT: String(bookingPort),
     QUERY_PORT: String(queryPort),

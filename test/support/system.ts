@@ -94,7 +94,7 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   const allocator = await addAllocator();
   const query = await listen(
     await buildQuery(
-      { kafka: kafkaConfig('query'), redisKeyPrefix: prefix, timeZone: 'UTC' },
+      { kafka: kafkaConfig('query'), redisKeyPrefix: prefix, timeZone: 'UTC', auth: authConfig },
       { pool, redis, kafka: createKafka(kafkaConfig('query'), logger), logger },
     ),
   );

@@ -3,7 +3,19 @@ import type Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { createHttpApp, ensureTopics, registerHealthRoutes, topicNames, type KafkaConfig } from '@opd/shared';
+import {
+  createHttpApp,
+  createKeyVerifier,
+  createRateLimiter,
+  ensureTopics,
+  registerAuth,
+  registerHealthRoutes,
+  topicNames,
+  type AuthConfig,
+  type KafkaConfig,
+} from '@opd/shared';
+import { createLiveReads } from './live-reads';
+import { createReadAccess, isPublicRead } from './read-access';
 import { registerLiveRoutes } from './live-routes';
 import { createProjector } from './projector';
 import { registerReadRoutes } from './read-routes';
@@ -14,6 +26,7 @@ export interface QueryConfig {
   redisKeyPrefix: string;
   /** Time zone in which `date=` of GET /api/slots is read. */
   timeZone: string;
+  auth: AuthConfig;
 }
 
 export interface QueryDeps {
@@ -43,9 +56,17 @@ export async function buildApp(config: QueryConfig, deps: QueryDeps): Promise<Fa
       if (!projector.isRunning()) throw new Error('projector not running');
     },
   });
-  registerReadRoutes(app, { store, pool: deps.pool, timeZone: config.timeZone });
+  registerAuth(app, {
+    mode: config.auth.mode,
+    verifier: createKeyVerifier(deps.pool, { cacheMs: config.auth.cacheMs }),
+    limiter: createRateLimiter(deps.redis, { prefix: config.redisKeyPrefix, perSecond: config.auth.rateLimitPerSecond }),
+    isPublic: isPublicRead,
+  });
+  const reads = createLiveReads({ store, pool: deps.pool, timeZone: config.timeZone });
+  const access = createReadAccess(reads);
+  registerReadRoutes(app, { reads, access, pool: deps.pool, timeZone: config.timeZone });
   // SSE streams (one Redis subscriber per app), branch slot listing, /display and /t pages.
-  registerLiveRoutes(app, { store, pool: deps.pool, redis: deps.redis, logger: deps.logger, timeZone: config.timeZone });
+  registerLiveRoutes(app, { store, reads, access, pool: deps.pool, redis: deps.redis, logger: deps.logger, timeZone: config.timeZone });
 
   app.addHook('onReady', async () => {
     const admin = deps.kafka.admin();

@@ -12,11 +12,12 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AppError, IdSchema, SlotIdParamsSchema, parseRequest } from '@opd/shared';
+import { AppError, IdSchema, SlotIdParamsSchema, parseRequest, seesPatientNames } from '@opd/shared';
 import { createLiveHub, parseViewChange, type LiveHub, type StreamClient, type ViewChange } from './live-hub';
-import { createLiveReads, type LiveReads } from './live-reads';
+import type { LiveReads } from './live-reads';
 import { registerPageRoutes } from './page-routes';
 import { publicView } from './public-view';
+import type { ReadAccess } from './read-access';
 import type { ViewStore } from './view-store';
 
 const PublicFlagSchema = z.enum(['1', 'true', '0', 'false']);
@@ -36,6 +37,8 @@ const RECENT_CALLS = 5;
 
 export interface LiveDeps {
   store: ViewStore;
+  reads: LiveReads;
+  access: ReadAccess;
   pool: Pool;
   redis: Redis;
   logger: Logger;
@@ -44,7 +47,10 @@ export interface LiveDeps {
 }
 
 export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): LiveHub {
-  const reads = createLiveReads(deps);
+  const { reads, access } = deps;
+  // Displays and anonymous public screens get views without patient details.
+  const publicOnly = (request: FastifyRequest, flag: string | undefined) =>
+    isOn(flag) || !request.identity || !seesPatientNames(request.identity.role);
   const changesOf = async (slotIds: string[]): Promise<ViewChange[]> => {
     const bodies = await Promise.all(slotIds.map((id) => reads.viewBody(id)));
     return bodies.flatMap((body) => {
@@ -90,8 +96,9 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): LiveHu
   app.get('/api/slots/:slotId/stream', { exposeHeadRoute: false }, async (request, reply) => {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
     const query = parseRequest(SlotStreamQuerySchema, request.query, 'query');
+    await access.checkSlot(request, slotId);
     if ((await reads.viewBody(slotId)) === null) throw new AppError('NOT_FOUND', `Slot ${slotId} not found`, { slotId });
-    const client = openStream(request, reply, { kind: 'slot', publicOnly: isOn(query.public) });
+    const client = openStream(request, reply, { kind: 'slot', publicOnly: publicOnly(request, query.public) });
     // Subscribe first, then read: a change published in between is either sent by the hub or
     // contained in what is read; the version check sends each version at most once.
     hub.addSlotClient(slotId, client);
@@ -105,8 +112,9 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): LiveHu
   app.get('/api/branches/:branchId/stream', { exposeHeadRoute: false }, async (request, reply) => {
     const { branchId } = parseRequest(BranchIdParamsSchema, request.params, 'params');
     const query = parseRequest(BranchStreamQuerySchema, request.query, 'query');
+    access.checkBranch(request, branchId);
     if (!(await reads.branchExists(branchId))) throw new AppError('NOT_FOUND', `Branch ${branchId} not found`, { branchId });
-    const client = openStream(request, reply, { kind: 'branch', publicOnly: isOn(query.public), doctorId: query.doctorId });
+    const client = openStream(request, reply, { kind: 'branch', publicOnly: publicOnly(request, query.public), doctorId: query.doctorId });
     hub.addBranchClient(branchId, client);
     try {
       // On connect: the current view of every slot of the branch today.
@@ -119,9 +127,11 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): LiveHu
   app.get('/api/branches/:branchId/slots', async (request, reply) => {
     const { branchId } = parseRequest(BranchIdParamsSchema, request.params, 'params');
     const query = parseRequest(BranchSlotsQuerySchema, request.query, 'query');
+    access.checkBranch(request, branchId);
     if (!(await reads.branchExists(branchId))) throw new AppError('NOT_FOUND', `Branch ${branchId} not found`, { branchId });
     const date = query.date ?? reads.today();
-    return reply.send({ branchId, date, slots: await branchSlotViews(reads, branchId, date, query.doctorId, isOn(query.public)) });
+    const slots = await branchSlotViews(reads, branchId, date, query.doctorId, publicOnly(request, query.public));
+    return reply.send({ branchId, date, slots });
   });
 
   registerPageRoutes(app, { reads });

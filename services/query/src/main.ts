@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { createKafka, kafkaConfigFromEnv, runService } from '@opd/shared';
+import { authConfigFromEnv, createKafka, kafkaConfigFromEnv, runService } from '@opd/shared';
 import { buildApp } from './app';
 
 runService('query', async (env, logger) => {
@@ -10,7 +10,7 @@ runService('query', async (env, logger) => {
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 10 });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   const app = await buildApp(
-    { kafka: kafkaConfig, redisKeyPrefix: env.REDIS_KEY_PREFIX, timeZone: env.TIME_ZONE },
+    { kafka: kafkaConfig, redisKeyPrefix: env.REDIS_KEY_PREFIX, timeZone: env.TIME_ZONE, auth: authConfigFromEnv(env) },
     { pool, redis, kafka: createKafka(kafkaConfig, logger), logger },
   );
   await app.listen({ host: env.HOST, port: env.QUERY_PORT });

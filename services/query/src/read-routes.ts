@@ -1,52 +1,43 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import {
-  AppError,
-  ListSlotsQuerySchema,
-  SlotIdParamsSchema,
-  TokenIdParamsSchema,
-  findTokenSlotId,
-  loadSlotStates,
-  parseRequest,
-} from '@opd/shared';
-import type { ViewStore } from './view-store';
+import { z } from 'zod';
+import { AppError, IdSchema, ListSlotsQuerySchema, SlotIdParamsSchema, TokenIdParamsSchema, parseRequest, requireAllowed } from '@opd/shared';
+import type { LiveReads } from './live-reads';
+import type { ReadAccess } from './read-access';
+
+const PublicQuerySchema = z.strictObject({ public: z.enum(['1', 'true', '0', 'false']).optional() });
+const AuditQuerySchema = z.strictObject({ slotId: IdSchema, limit: z.coerce.number().int().min(1).max(1000).optional() });
 
 /** Reads come from Redis; PostgreSQL is touched only to rebuild a missing entry. */
-export function registerReadRoutes(app: FastifyInstance, deps: { store: ViewStore; pool: Pool; timeZone: string }): void {
-  const { store, pool } = deps;
-
-  async function rebuild(slotId: string): Promise<boolean> {
-    const state = (await loadSlotStates(pool, [slotId])).get(slotId);
-    if (!state) return false;
-    await store.save(state);
-    return true;
-  }
-
-  async function readThrough(read: () => Promise<string | null>, slotId: () => Promise<string | null>): Promise<string | null> {
-    const cached = await read();
-    if (cached !== null) return cached;
-    const id = await slotId();
-    if (!id || !(await rebuild(id))) return null;
-    return read();
-  }
+export function registerReadRoutes(app: FastifyInstance, deps: { reads: LiveReads; access: ReadAccess; pool: Pool; timeZone: string }): void {
+  const { reads, access, pool } = deps;
 
   app.get('/api/tokens/view/:slotId', async (request, reply) => {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
-    const body = await readThrough(() => store.getViewBody(slotId), async () => slotId);
+    parseRequest(PublicQuerySchema, request.query, 'query');
+    await access.checkSlot(request, slotId);
+    const body = await reads.viewBody(slotId);
     if (body === null) throw new AppError('NOT_FOUND', `Slot ${slotId} not found`, { slotId });
-    return reply.type('application/json').send(body);
+    return reply.type('application/json').send(access.viewBodyFor(request, body));
   });
 
   app.get('/api/tokens/:id', async (request, reply) => {
     const { id } = parseRequest(TokenIdParamsSchema, request.params, 'params');
-    const body = await readThrough(() => store.getTokenBody(id), () => findTokenSlotId(pool, id));
+    parseRequest(PublicQuerySchema, request.query, 'query');
+    const body = await reads.tokenBody(id);
     if (body === null) throw new AppError('NOT_FOUND', `Token ${id} not found`, { tokenId: id });
-    return reply.type('application/json').send(body);
+    const slotId = (JSON.parse(body) as { token: { slotId: string } }).token.slotId;
+    await access.checkSlot(request, slotId).catch(() => {
+      throw new AppError('NOT_FOUND', `Token ${id} not found`, { tokenId: id });
+    });
+    return reply.type('application/json').send(access.tokenBodyFor(request, body));
   });
 
   app.get('/api/slots/:slotId', async (request, reply) => {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
-    const body = await readThrough(() => store.getSlotBody(slotId), async () => slotId);
+    parseRequest(PublicQuerySchema, request.query, 'query');
+    await access.checkSlot(request, slotId);
+    const body = await reads.slotBody(slotId);
     if (body === null) throw new AppError('NOT_FOUND', `Slot ${slotId} not found`, { slotId });
     return reply.type('application/json').send(body);
   });
@@ -57,16 +48,27 @@ export function registerReadRoutes(app: FastifyInstance, deps: { store: ViewStor
     const { rows } = await pool.query<{ id: string }>(
       `SELECT id FROM slots WHERE doctor_id = $1
          AND ($2::date IS NULL OR (starts_at AT TIME ZONE $3)::date = $2::date)
+         AND ($4::text IS NULL OR branch_id = $4)
        ORDER BY starts_at, id`,
-      [query.doctorId, query.date ?? null, deps.timeZone],
+      [query.doctorId, query.date ?? null, deps.timeZone, request.identity?.branchId ?? null],
     );
-    const ids = rows.map((r) => r.id);
-    const bodies = await store.getSlotBodies(ids);
-    const slots: unknown[] = [];
-    for (let i = 0; i < ids.length; i += 1) {
-      const body = bodies[i] ?? (await readThrough(() => store.getSlotBody(ids[i]), async () => ids[i]));
-      if (body) slots.push(JSON.parse(body).slot);
-    }
+    const bodies = await Promise.all(rows.map((r) => reads.slotBody(r.id)));
+    const slots = bodies.flatMap((body) => (body ? [JSON.parse(body).slot] : []));
     return reply.send({ slots });
+  });
+
+  // Extension: who did what to a slot, for admins.
+  app.get('/api/audit', async (request, reply) => {
+    const query = parseRequest(AuditQuerySchema, request.query, 'query');
+    requireAllowed(request.identity, { kind: 'audit' });
+    await access.checkSlot(request, query.slotId);
+    const { rows } = await pool.query(
+      `SELECT at, key_id AS "keyId", role, branch_id AS "branchId", method, route, slot_id AS "slotId", token_id AS "tokenId",
+              status, error_code AS "errorCode"
+         FROM audit_log WHERE slot_id = $1 AND ($2::text IS NULL OR branch_id = $2)
+        ORDER BY id DESC LIMIT $3`,
+      [query.slotId, request.identity.branchId, query.limit ?? 200],
+    );
+    return reply.send({ entries: rows });
   });
 }

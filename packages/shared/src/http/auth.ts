@@ -20,8 +20,8 @@ export interface AuthOptions {
   mode: 'on' | 'off';
   verifier: KeyVerifier;
   limiter?: RateLimiter;
-  /** Paths anyone may fetch, e.g. the display page shell (its data still needs a key). */
-  isPublic?: (path: string) => boolean;
+  /** Requests anyone may make without a key, e.g. public boards' redacted data. */
+  isPublic?: (request: FastifyRequest, path: string) => boolean;
 }
 
 const ALWAYS_PUBLIC = new Set(['/healthz', '/readyz']);
@@ -30,7 +30,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('identity', undefined as unknown as Identity);
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
-    if (ALWAYS_PUBLIC.has(path) || options.isPublic?.(path)) return;
+    if (ALWAYS_PUBLIC.has(path) || options.isPublic?.(request, path)) return;
     if (options.mode === 'off') {
       request.identity = AUTH_OFF_IDENTITY;
       return;

@@ -165,7 +165,7 @@ const SCRIPT = `
     render();
   }
   function refreshToken() {
-    xhrJson('/api/tokens/' + encodeURIComponent(token.id), function (status, body) {
+    xhrJson('/api/tokens/' + encodeURIComponent(token.id) + '?public=1', function (status, body) {
       if (status === 200 && body && body.token) {
         var t = body.token;
         delete t.patient;
