@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { call, errorCode, isReady, mapLimit, sleep } from './bench/api';
 import { autocannon, type AutocannonResult } from './bench/autocannon';
 import { createRng, type Rng } from './bench/prng';
+import { authHeaders } from './lib/api-key';
 
 const SOURCES = [
   ['ONLINE', 40],
@@ -234,7 +235,7 @@ async function bookingPhase(opts: Options, rng: Rng, slots: BenchSlot[]) {
       {
         method: 'POST',
         path: '/api/tokens/book',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...authHeaders() },
         setupRequest: (request, context) => {
           const body = factory.next();
           context.phone = body.patient.phone;
@@ -341,6 +342,7 @@ async function viewPhase(opts: Options, rng: Rng, slots: BenchSlot[]) {
     requests: [
       {
         method: 'GET',
+        headers: authHeaders(),
         path: `/api/tokens/view/${slots[0].id}`,
         setupRequest: (request) => ({ ...request, path: `/api/tokens/view/${slots[rng.int(slots.length)].id}` }),
       },

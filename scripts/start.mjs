@@ -16,6 +16,7 @@ function runOrExit(cmd, args) {
 
 runOrExit('bash', ['scripts/kafka/start.sh']);
 runOrExit(tsx, ['packages/shared/src/db/migrate-cli.ts']);
+runOrExit(tsx, ['scripts/demo-keys.ts']);
 
 const services = ['allocator', 'query', 'booking', 'edge'];
 const children = services.map((name) => {

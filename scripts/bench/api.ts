@@ -1,3 +1,4 @@
+import { authHeaders } from '../lib/api-key';
 /** The few calls the bench makes outside autocannon: setup, readiness, counting. */
 export interface ApiResponse<T = any> {
   status: number;
@@ -7,7 +8,7 @@ export interface ApiResponse<T = any> {
 export async function call<T = any>(base: string, method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<ApiResponse<T>> {
   const response = await fetch(base.replace(/\/+$/, '') + path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? authHeaders() : { 'content-type': 'application/json', ...authHeaders() },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });

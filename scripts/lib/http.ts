@@ -2,6 +2,8 @@
  * A small JSON client for the scripts (simulate, seed scenario). Talks to the public HTTP
  * contract only, through the edge base URL.
  */
+import { authHeaders } from './api-key';
+
 export interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
@@ -15,7 +17,8 @@ export async function request<T = any>(
   body?: unknown,
   options: { headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<JsonResponse<T>> {
-  const headers = body === undefined ? { ...options.headers } : { 'content-type': 'application/json', ...options.headers };
+  const baseHeaders = { ...authHeaders(), ...options.headers };
+  const headers = body === undefined ? baseHeaders : { 'content-type': 'application/json', ...baseHeaders };
   const response = await fetch(base.replace(/\/+$/, '') + path, {
     method,
     headers,

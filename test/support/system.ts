@@ -111,7 +111,7 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
     ),
   );
   const edge = await listen(
-    await buildEdge({ bookingUrl: url(booking), queryUrl: url(query), allocatorUrl: url(allocator) }, { logger }),
+    await buildEdge({ bookingUrl: url(booking), queryUrl: url(query), allocatorUrl: url(allocator), corsOrigins: ['https://portal.example'] }, { logger }),
   );
 
   // Services start before their Kafka groups are joined; the edge's /readyz says when all are.

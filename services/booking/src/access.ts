@@ -2,6 +2,7 @@
  * Who may touch which slot or token: the role table (403), the key's branch (other branches'
  * slots and tokens answer 404, as if they did not exist) and a doctor key's own slots.
  */
+import type { FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import { AppError, canSeeBranch, requireAllowed, type Action, type Identity } from '@opd/shared';
 
@@ -32,9 +33,12 @@ declare module 'fastify' {
 }
 
 export interface Access {
-  /** Checks the action on a slot; `lookup: false` lets an all-branch key skip the query. */
-  slot(identity: Identity, slotId: string, action: Action): Promise<SlotRef | null>;
-  token(identity: Identity, tokenId: string, action: (ownToken: boolean) => Action): Promise<TokenRef>;
+  /**
+   * Checks the request's key may do the action on the slot, and names the slot for the audit log.
+   * An all-branch key not bound to a doctor needs no lookup (null): the allocator answers 404 itself.
+   */
+  slot(request: FastifyRequest, slotId: string, action: Action): Promise<SlotRef | null>;
+  token(request: FastifyRequest, tokenId: string, action: (ownToken: boolean) => Action): Promise<TokenRef>;
   /** Remembers a portal booking's key, so the portal may cancel it later. */
   recordOwner(tokenId: string, keyId: string): Promise<void>;
 }
@@ -65,13 +69,18 @@ export function createAccess(pool: Pool): Access {
   }
 
   return {
-    async slot(identity, slotId, action) {
+    async slot(request, slotId, action) {
+      const { identity } = request;
+      request.auditTarget = { slotId };
       requireAllowed(identity, action);
-      // A key of every branch, not bound to a doctor, needs no lookup: the allocator answers 404 itself.
       if (identity.branchId === null && !identity.doctorId) return null;
-      return checkSlot(identity, await slotRef(slotId), slotId);
+      const ref = checkSlot(identity, await slotRef(slotId), slotId);
+      request.auditTarget.branchId = ref.branchId;
+      return ref;
     },
-    async token(identity, tokenId, action) {
+    async token(request, tokenId, action) {
+      const { identity } = request;
+      request.auditTarget = { tokenId };
       const { rows } = await pool.query<{ slot_id: string; branch_id: string; doctor_id: string; key_id: string | null }>(
         `SELECT t.slot_id, s.branch_id, s.doctor_id, o.key_id
            FROM tokens t JOIN slots s ON s.id = t.slot_id LEFT JOIN token_owners o ON o.token_id = t.id
@@ -81,6 +90,7 @@ export function createAccess(pool: Pool): Access {
       const row = rows[0];
       const notFound = new AppError('NOT_FOUND', `Token ${tokenId} not found`, { tokenId });
       if (!row || !canSeeBranch(identity, row.branch_id)) throw notFound;
+      request.auditTarget = { tokenId, slotId: row.slot_id, branchId: row.branch_id };
       requireAllowed(identity, action(row.key_id === identity.keyId));
       const slot = checkSlot(identity, { slotId: row.slot_id, branchId: row.branch_id, doctorId: row.doctor_id }, row.slot_id);
       return { tokenId, slot, ownerKeyId: row.key_id };

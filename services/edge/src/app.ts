@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Pool as HttpPool } from 'undici';
 import { AppError, createHttpApp, registerHealthRoutes } from '@opd/shared';
+import { registerBrowserPolicy } from './browser-policy';
 
 export interface EdgeConfig {
   bookingUrl: string;
   queryUrl: string;
   allocatorUrl: string;
+  /** Browser origins (the online portal) allowed to call the API. */
+  corsOrigins: string[];
 }
 
 export interface EdgeDeps {
@@ -77,6 +80,7 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     return reply.send(response.body);
   }
 
+  registerBrowserPolicy(app, config.corsOrigins);
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/api/*', handler: forward });
   // Public pages served by the query service: waiting-room displays and patients' token pages.
   app.route({ method: ['GET', 'HEAD'], url: '/display/*', handler: forward });

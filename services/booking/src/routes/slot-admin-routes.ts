@@ -17,8 +17,7 @@ export function registerSlotAdminRoutes(app: FastifyInstance, ctx: GatewayContex
   /** Slot administration is the admin's: role, then branch (other branches' slots are 404). */
   async function adminSlot(request: FastifyRequest): Promise<string> {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
-    const slot = await ctx.access.slot(request.identity, slotId, { kind: 'setup' });
-    request.auditTarget = { slotId, branchId: slot?.branchId };
+    await ctx.access.slot(request, slotId, { kind: 'setup' });
     return slotId;
   }
   const location = (slotId: string) => `/api/slots/${slotId}`;

@@ -20,8 +20,7 @@ type TokenCommandType = 'token.check-in' | 'token.complete' | 'token.no-show' | 
 export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.post('/api/tokens/book', async (request, reply) => {
     const body = parseRequest(BookRequestSchema, request.body, 'body');
-    const slot = await ctx.access.slot(request.identity, body.slotId, { kind: 'book', source: body.source });
-    request.auditTarget = { slotId: body.slotId, branchId: slot?.branchId };
+    await ctx.access.slot(request, body.slotId, { kind: 'book', source: body.source });
     const rawKey = request.headers['idempotency-key'];
     let tokenId: string = randomUUID();
     let repeatedKey = false;
@@ -37,7 +36,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
       tokenId = record.tokenId;
       repeatedKey = !record.created;
     }
-    request.auditTarget.tokenId = tokenId;
+    request.auditTarget = { ...request.auditTarget, tokenId };
     if (request.identity.role === 'portal') await ctx.access.recordOwner(tokenId, request.identity.keyId);
     const command: Command = {
       ...envelope(ctx, body.slotId),
@@ -59,8 +58,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
   app.patch('/api/tokens/:id/cancel', async (request, reply) => {
     const { id } = parseRequest(TokenIdParamsSchema, request.params, 'params');
     const body = parseRequest(CancelRequestSchema, request.body ?? {}, 'body');
-    const token = await ctx.access.token(request.identity, id, (ownToken) => ({ kind: 'cancel', ownToken }));
-    request.auditTarget = { slotId: token.slot.slotId, tokenId: id, branchId: token.slot.branchId };
+    const token = await ctx.access.token(request, id, (ownToken) => ({ kind: 'cancel', ownToken }));
     const command: Command = { ...envelope(ctx, token.slot.slotId), type: 'token.cancel', tokenId: id, reason: body.reason };
     return dispatchAndAnswer(ctx, reply, command, `/api/tokens/${id}`);
   });
@@ -76,8 +74,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
     app.patch(`/api/tokens/:id/${path}`, async (request, reply) => {
       const { id } = parseRequest(TokenIdParamsSchema, request.params, 'params');
       parseRequest(EmptyRequestSchema, request.body ?? {}, 'body');
-      const token = await ctx.access.token(request.identity, id, () => action);
-      request.auditTarget = { slotId: token.slot.slotId, tokenId: id, branchId: token.slot.branchId };
+      const token = await ctx.access.token(request, id, () => action);
       return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, token.slot.slotId), type, tokenId: id }, `/api/tokens/${id}`);
     });
   }
@@ -85,8 +82,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
   app.post('/api/slots/:slotId/call-next', async (request, reply) => {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
     parseRequest(EmptyRequestSchema, request.body ?? {}, 'body');
-    const slot = await ctx.access.slot(request.identity, slotId, { kind: 'call-next' });
-    request.auditTarget = { slotId, branchId: slot?.branchId };
+    await ctx.access.slot(request, slotId, { kind: 'call-next' });
     return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, slotId), type: 'slot.call-next' }, `/api/tokens/view/${slotId}`);
   });
 }
