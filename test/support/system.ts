@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { createKafka, type AuthConfig, type KafkaConfig } from '@opd/shared';
+import { createKafka, createPgPool, createRedisClient, type AuthConfig, type KafkaConfig } from '@opd/shared';
 import { buildApp as buildAllocator, type AllocatorApp } from '../../services/allocator/src/app';
 import { buildApp as buildBooking } from '../../services/booking/src/app';
 import { buildApp as buildEdge } from '../../services/edge/src/app';
@@ -52,8 +52,8 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   const servers = testServers();
   const prefix = uniquePrefix(options.label);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const pool = new Pool({ connectionString: servers.databaseUrl, max: 12 });
-  const redis = new Redis(servers.redisUrl, { maxRetriesPerRequest: 2 });
+  const pool = createPgPool({ connectionString: servers.databaseUrl, max: 12, logger });
+  const redis = createRedisClient({ url: servers.redisUrl, logger });
   const kafkaConfig = (clientId: string): KafkaConfig => ({
     brokers: servers.kafkaBrokers,
     clientId,

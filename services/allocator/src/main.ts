@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
-import { createKafka, kafkaConfigFromEnv, migrate, runService } from '@opd/shared';
+import { createKafka, kafkaConfigFromEnv, migrate, runService, createPgPool } from '@opd/shared';
 import { buildApp } from './app';
 
 runService('allocator', async (env, logger) => {
@@ -8,7 +7,7 @@ runService('allocator', async (env, logger) => {
   const kafkaConfig = kafkaConfigFromEnv(env, instanceId);
   await migrate({ databaseUrl: env.DATABASE_URL, logger });
   // One connection per partition processed at once, plus a few for loads and the relay.
-  const pool = new Pool({ connectionString: env.DATABASE_URL, max: env.KAFKA_PARTITIONS + 4 });
+  const pool = createPgPool({ connectionString: env.DATABASE_URL, max: env.KAFKA_PARTITIONS + 4, logger });
   const app = await buildApp(
     {
       kafka: kafkaConfig,

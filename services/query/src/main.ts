@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
-import { Pool } from 'pg';
-import { authConfigFromEnv, createKafka, kafkaConfigFromEnv, runService } from '@opd/shared';
+import { authConfigFromEnv, createKafka, kafkaConfigFromEnv, runService, createPgPool, createRedisClient } from '@opd/shared';
 import { buildApp } from './app';
 
 runService('query', async (env, logger) => {
   const instanceId = env.INSTANCE_ID ?? `query-${randomUUID().slice(0, 8)}`;
   const kafkaConfig = kafkaConfigFromEnv(env, instanceId);
-  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 10 });
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const pool = createPgPool({ connectionString: env.DATABASE_URL, max: 10, logger });
+  const redis = createRedisClient({ url: env.REDIS_URL, logger });
   const app = await buildApp(
     { kafka: kafkaConfig, redisKeyPrefix: env.REDIS_KEY_PREFIX, timeZone: env.TIME_ZONE, auth: authConfigFromEnv(env) },
     { pool, redis, kafka: createKafka(kafkaConfig, logger), logger },
