@@ -5,11 +5,9 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import {
   createHttpApp,
-  createKeyVerifier,
   createProducer,
-  createRateLimiter,
   ensureTopics,
-  registerAuth,
+  registerKeyAuth,
   registerHealthRoutes,
   topicNames,
   type AuthConfig,
@@ -79,11 +77,7 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
       if (!waiter.isReady()) throw new Error('reply consumer not ready');
     },
   });
-  registerAuth(app, {
-    mode: config.auth.mode,
-    verifier: createKeyVerifier(deps.pool, { cacheMs: config.auth.cacheMs }),
-    limiter: createRateLimiter(deps.redis, { prefix: config.redisKeyPrefix, perSecond: config.auth.rateLimitPerSecond }),
-  });
+  registerKeyAuth(app, { pool: deps.pool, redis: deps.redis, auth: config.auth, redisKeyPrefix: config.redisKeyPrefix });
   const audit = registerAuditLog(app, deps.pool, deps.logger);
   registerSetupRoutes(app, ctx);
   registerTokenRoutes(app, ctx);

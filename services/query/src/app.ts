@@ -5,10 +5,8 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import {
   createHttpApp,
-  createKeyVerifier,
-  createRateLimiter,
   ensureTopics,
-  registerAuth,
+  registerKeyAuth,
   registerHealthRoutes,
   topicNames,
   type AuthConfig,
@@ -56,12 +54,7 @@ export async function buildApp(config: QueryConfig, deps: QueryDeps): Promise<Fa
       if (!projector.isRunning()) throw new Error('projector not running');
     },
   });
-  registerAuth(app, {
-    mode: config.auth.mode,
-    verifier: createKeyVerifier(deps.pool, { cacheMs: config.auth.cacheMs }),
-    limiter: createRateLimiter(deps.redis, { prefix: config.redisKeyPrefix, perSecond: config.auth.rateLimitPerSecond }),
-    isPublic: isPublicRead,
-  });
+  registerKeyAuth(app, { pool: deps.pool, redis: deps.redis, auth: config.auth, redisKeyPrefix: config.redisKeyPrefix, isPublic: isPublicRead });
   const reads = createLiveReads({ store, pool: deps.pool, timeZone: config.timeZone });
   const access = createReadAccess(reads);
   registerReadRoutes(app, { reads, access, pool: deps.pool, timeZone: config.timeZone });

@@ -4,8 +4,11 @@
  * turn the role table and the key's branch into 403 and 404 answers.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AUTH_OFF_IDENTITY, type Identity, type KeyVerifier } from '../auth/api-keys';
-import type { RateLimiter } from '../auth/rate-limiter';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { AUTH_OFF_IDENTITY, createKeyVerifier, type Identity, type KeyVerifier } from '../auth/api-keys';
+import { createRateLimiter, type RateLimiter } from '../auth/rate-limiter';
+import type { AuthConfig } from '../config';
 import { isAllowed, type Action } from '../auth/roles';
 import { AppError } from '../errors';
 
@@ -25,6 +28,19 @@ export interface AuthOptions {
 }
 
 const ALWAYS_PUBLIC = new Set(['/healthz', '/readyz']);
+
+/** Keys verified against PostgreSQL, limited per key in Redis: what every client-facing service uses. */
+export function registerKeyAuth(
+  app: FastifyInstance,
+  deps: { pool: Pool; redis: Redis; auth: AuthConfig; redisKeyPrefix: string; isPublic?: AuthOptions['isPublic'] },
+): void {
+  registerAuth(app, {
+    mode: deps.auth.mode,
+    verifier: createKeyVerifier(deps.pool, { cacheMs: deps.auth.cacheMs }),
+    limiter: createRateLimiter(deps.redis, { prefix: deps.redisKeyPrefix, perSecond: deps.auth.rateLimitPerSecond }),
+    isPublic: deps.isPublic,
+  });
+}
 
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('identity', undefined as unknown as Identity);
