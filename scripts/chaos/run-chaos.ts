@@ -23,6 +23,8 @@ export interface ChaosOptions {
   durationMs: number;
   /** Restart the Kafka broker during the load. Never in the test suite: the broker is shared. */
   restartBroker: boolean;
+  /** Restart PostgreSQL during the load (the machine's cluster: never in the test suite). */
+  restartPostgres?: boolean;
   /** Where the timeline goes; console.log by default. */
   log?: (line: string) => void;
   /** Concurrent HTTP clients. */
@@ -52,6 +54,7 @@ export type FaultKind =
   | 'redis-flush'
   | 'broker-stop'
   | 'broker-start'
+  | 'postgres-restart'
   | 'service-died'
   | 'service-restart';
 
@@ -329,6 +332,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     };
 
+    const restartPostgres = async () => {
+      const logFile = path.join(logDir, 'postgres-restart.log');
+      fault('postgres-restart', 'restarting PostgreSQL (scripts/chaos/restart-postgres.sh)');
+      const code = await runScript('scripts/chaos/restart-postgres.sh', logFile);
+      fault('postgres-restart', `PostgreSQL restarted (exit ${code})`);
+      if (code !== 0) violate(`restarting PostgreSQL failed (exit ${code}); see ${logFile}`);
+    };
+
     // The schedule never waits for a restart: each fault happens at its time during the load.
     const at = (fraction: number) => sleep(Math.max(0, loadStart + fraction * duration - Date.now()));
     const restarts: Promise<void>[] = [];
@@ -343,6 +354,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       await at(0.6);
       restarts.push(killAllocator('allocator-2', true));
+      if (options.restartPostgres) {
+        await at(0.7);
+        await restartPostgres();
+      }
       await at(0.8);
       await flushRedis();
     })();

@@ -16,6 +16,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return reply.code(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Request body must be application/json'));
     }
+    if (isDependencyDown(err)) {
+      request.log.warn({ err: (err as Error).message }, 'a dependency is unavailable');
+      return reply.code(503).header('Retry-After', '1').send(errorBody('UNAVAILABLE', 'Service temporarily unavailable; please retry'));
+    }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Malformed JSON, empty JSON body and the like: the body is the bad field.
@@ -30,4 +34,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`)),
   );
+}
+
+/** PostgreSQL SQLSTATE classes 08 (connection) and 57P (shutdown), and socket errors. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+/** A database or Redis that is restarting: the client should retry, not see a 500. */
+export function isDependencyDown(err: unknown): boolean {
+  const { code, message, name } = err as { code?: string; message?: string; name?: string };
+  if (code && UNAVAILABLE_CODES.has(code)) return true;
+  if (name === 'MaxRetriesPerRequestError') return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Connection is closed/i.test(message ?? '');
 }
