@@ -8,6 +8,7 @@ export * from './schemas/messages';
 export * from './domain/model';
 export * from './domain/queue';
 export * from './domain/allocation';
+export * from './domain/transfer';
 export * from './db/migrate';
 export * from './db/slot-store';
 export * from './http/validation';

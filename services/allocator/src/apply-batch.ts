@@ -7,6 +7,7 @@ import {
   applyCommand,
   buildSlotView,
   createSlotState,
+  findPublicToken,
   labelBaseFor,
   labelPrefixFor,
   seedConsultation,
@@ -94,7 +95,10 @@ export async function applyBatch(
         await forwardOrFull(command, null);
         continue;
       }
-      const what = command.type === 'token.book' || command.type.startsWith('slot.') ? 'Slot' : 'Token';
+      // A transfer whose source slot is unknown must not leave the new token behind.
+      if (command.type === 'token.transfer-out') abortTransfer(command);
+      const what =
+        command.type === 'token.book' || command.type === 'token.transfer-in' || command.type.startsWith('slot.') ? 'Slot' : 'Token';
       const id = what === 'Slot' ? command.slotId : (command as { tokenId: string }).tokenId;
       reply(command, errorReply(command, 'NOT_FOUND', `${what} ${id} not found`, what === 'Slot' ? { slotId: id } : { tokenId: id }));
       continue;
@@ -116,6 +120,10 @@ export async function applyBatch(
     }
 
     const { outcome } = applied;
+    if (command.type === 'token.transfer-in' || command.type === 'token.transfer-out') {
+      transferStep(command, applied.state, outcome);
+      continue;
+    }
     if (command.type === 'token.book' && command.movedFromTokenId && command.movedFromSlotId) {
       linkMove(command, outcome);
     }
@@ -200,6 +208,79 @@ export async function applyBatch(
     });
   }
 
+  /**
+   * The transfer saga (PATCH /api/tokens/{id}/transfer), target first:
+   * - `token.transfer-in` in the TARGET slot: refused (SLOT_FULL, SLOT_CLOSED, DUPLICATE_BOOKING)
+   *   -> the target replies the error and the source is never told. Booked (or booked already: a
+   *   replay, the id is derived) -> `token.transfer-out` to the SOURCE slot through the outbox,
+   *   with the same commandId and replyTo: the source gives the client its answer.
+   * - `token.transfer-out` in the SOURCE slot: the old token still waits -> MOVED with movedTo, the
+   *   place goes to the waitlist, reply 200 `{ token: <new>, from: <old id>, promoted }`. It does
+   *   not (called, cancelled, moved elsewhere meanwhile) -> reply its 409 and forward
+   *   `token.transfer-abort` to the target, which cancels the new token.
+   * The patient always holds at least one live token: the new one exists before the old one goes.
+   */
+  function transferStep(
+    command: Extract<Command, { type: 'token.transfer-in' | 'token.transfer-out' }>,
+    after: SlotState,
+    outcome: Outcome,
+  ) {
+    if (command.type === 'token.transfer-in') {
+      if (!outcome.ok) {
+        reply(command, replyFor(command, after, outcome));
+        return;
+      }
+      const newToken = findPublicToken(after, command.tokenId);
+      if (!newToken) return; // Cannot happen: an ok booking holds its token.
+      result.forwards.push({
+        schemaVersion: 1,
+        commandId: command.commandId,
+        slotId: command.fromSlotId,
+        ...(command.replyTo !== undefined ? { replyTo: command.replyTo } : {}),
+        issuedAt: now,
+        ...(command.hop !== undefined ? { hop: command.hop } : {}),
+        type: 'token.transfer-out',
+        tokenId: command.fromTokenId,
+        movedTo: command.tokenId,
+        toSlotId: command.slotId,
+        newToken,
+      });
+      return;
+    }
+    if (!outcome.ok) {
+      abortTransfer(command);
+      reply(command, replyFor(command, after, outcome));
+      return;
+    }
+    const view = buildSlotView(after);
+    const promotedId = outcome.promotedIds[0];
+    reply(command, {
+      schemaVersion: 1,
+      commandId: command.commandId,
+      status: 200,
+      body: {
+        token: command.newToken,
+        from: command.tokenId,
+        promoted: promotedId ? (view.tokens.find((t) => t.id === promotedId) ?? null) : null,
+      },
+    });
+  }
+
+  /** Compensation: the source refused the move, so the target cancels the token it booked. */
+  function abortTransfer(command: Extract<Command, { type: 'token.transfer-out' }>) {
+    result.forwards.push({
+      schemaVersion: 1,
+      commandId: `${command.commandId}.abort`,
+      slotId: command.toSlotId,
+      issuedAt: now,
+      ...(command.hop !== undefined ? { hop: command.hop } : {}),
+      type: 'token.transfer-abort',
+      tokenId: command.movedTo,
+      movedFromTokenId: command.tokenId,
+      reason: 'transfer aborted: the old token no longer waits in its slot',
+    });
+  }
+
   /** Tells the closed slot which token took its patient (the new one, or the one they already held). */
   function linkMove(command: Extract<Command, { type: 'token.book' }>, outcome: Outcome) {
     let movedTo: string | undefined;
@@ -273,6 +354,26 @@ export function toDomainCommand(command: Exclude<Command, { type: 'slot.create' 
       return { type: 'token.recall', tokenId: command.tokenId };
     case 'token.link-move':
       return { type: 'token.link-move', tokenId: command.tokenId, movedTo: command.movedTo };
+    case 'token.transfer-in':
+      return {
+        type: 'token.transfer-in',
+        tokenId: command.tokenId,
+        source: command.source,
+        patient: command.patient,
+        arrivalAt: command.arrivalAt,
+        movedFromTokenId: command.fromTokenId,
+        present: command.present,
+        onFull: command.onFull,
+      };
+    case 'token.transfer-out':
+      return { type: 'token.transfer-out', tokenId: command.tokenId, movedTo: command.movedTo };
+    case 'token.transfer-abort':
+      return {
+        type: 'token.transfer-abort',
+        tokenId: command.tokenId,
+        movedFromTokenId: command.movedFromTokenId,
+        ...(command.reason !== undefined ? { reason: command.reason } : {}),
+      };
     case 'slot.set-capacity':
       return { type: 'slot.set-capacity', capacity: command.capacity };
     case 'slot.delay':

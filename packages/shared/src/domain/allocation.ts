@@ -9,6 +9,7 @@ import {
   LIVE_STATUSES,
   PRESENT_ON_ISSUE,
   SOURCE_WEIGHT,
+  TRANSFERABLE_STATUSES,
   type ConsultationEstimate,
   type DomainCommand,
   type SlotRecord,
@@ -78,6 +79,25 @@ function dispatch(state: SlotState, command: DomainCommand, ctx: ApplyContext): 
       return recall(state, command.tokenId, ctx);
     case 'token.link-move':
       return linkMove(state, command.tokenId, command.movedTo, ctx);
+    case 'token.transfer-in':
+      return book(
+        state,
+        {
+          type: 'token.book',
+          tokenId: command.tokenId,
+          source: command.source,
+          patient: command.patient,
+          onFull: command.onFull,
+          arrivalAt: command.arrivalAt,
+          movedFromTokenId: command.movedFromTokenId,
+        },
+        ctx,
+        command.present,
+      );
+    case 'token.transfer-out':
+      return transferOut(state, command.tokenId, command.movedTo, ctx);
+    case 'token.transfer-abort':
+      return transferAbort(state, command.tokenId, command.movedFromTokenId, ctx, command.reason);
     case 'slot.set-capacity':
       return setCapacity(state, command.capacity, ctx);
     case 'slot.delay':
@@ -87,10 +107,15 @@ function dispatch(state: SlotState, command: DomainCommand, ctx: ApplyContext): 
   }
 }
 
+/**
+ * `present`: the patient is at the desk already (a transferred CHECKED_IN token), so a token that
+ * gets a place starts CHECKED_IN whatever its source.
+ */
 function book(
   state: SlotState,
   command: Extract<DomainCommand, { type: 'token.book' }>,
   ctx: ApplyContext,
+  present = false,
 ): ApplyResult {
   const replay = state.tokens.find((t) => t.id === command.tokenId);
   if (replay) return ok(state, replay.id, 200);
@@ -124,7 +149,7 @@ function book(
   const reserved = isEmergency ? 0 : reservedAgainst(base, command.source, ctx.now);
   let status: TokenStatus;
   if (isEmergency || hasRoomFor(base, command.source, ctx.now)) {
-    status = PRESENT_ON_ISSUE.has(command.source) ? 'CHECKED_IN' : 'BOOKED';
+    status = present || PRESENT_ON_ISSUE.has(command.source) ? 'CHECKED_IN' : 'BOOKED';
   } else if (command.onFull === 'waitlist') {
     status = 'WAITLISTED';
   } else if (!full) {
@@ -272,6 +297,44 @@ function linkMove(state: SlotState, tokenId: string, movedTo: string, ctx: Apply
   if (token.movedTo === movedTo) return ok(state, token.id, 200);
   const next = bumpVersion(updateToken(state, token.id, { movedTo, updatedAt: ctx.now }));
   return { state: next, outcome: { ok: true, httpStatus: 200, tokenId: token.id, promotedIds: [] }, changedTokenIds: [token.id] };
+}
+
+/**
+ * Transfer, step 2 (source slot): the old token becomes MOVED with `movedTo`, if it is still
+ * BOOKED, CHECKED_IN or WAITLISTED; its place (if it held one) goes to the waitlist at once.
+ * Already MOVED to the same token: idempotent (200, no change). Anything else (CALLED, COMPLETED,
+ * CANCELLED, NO_SHOW, MOVED elsewhere): INVALID_TRANSITION, and the caller compensates in the target.
+ */
+function transferOut(state: SlotState, tokenId: string, movedTo: string, ctx: ApplyContext): ApplyResult {
+  const token = state.tokens.find((t) => t.id === tokenId);
+  if (!token) return notFound(state, tokenId);
+  if (token.status === 'MOVED' && token.movedTo === movedTo) return ok(state, token.id, 200);
+  if (!TRANSFERABLE_STATUSES.has(token.status)) return invalidTransition(state, token, 'MOVED');
+  const moved = updateToken(state, token.id, { status: 'MOVED', movedTo, updatedAt: ctx.now });
+  const { state: promotedState, promotedIds } = promoteWhileRoom(moved, ctx);
+  return {
+    state: bumpVersion(promotedState),
+    outcome: { ok: true, httpStatus: 200, tokenId: token.id, promotedIds },
+    changedTokenIds: [token.id, ...promotedIds],
+  };
+}
+
+/**
+ * Transfer compensation (target slot): the source refused the move (its token was called,
+ * cancelled, or moved elsewhere meanwhile), so the replacing token is cancelled and its place
+ * offered to the waitlist. Only a token that replaces `movedFromTokenId` and still waits
+ * (BOOKED, CHECKED_IN, WAITLISTED) is cancelled; cancelled already: idempotent. A token that has
+ * gone further (CALLED, COMPLETED, NO_SHOW, MOVED) is left as it is: INVALID_TRANSITION.
+ */
+function transferAbort(state: SlotState, tokenId: string, movedFromTokenId: string, ctx: ApplyContext, reason?: string): ApplyResult {
+  const token = state.tokens.find((t) => t.id === tokenId);
+  if (!token) return notFound(state, tokenId);
+  if (token.movedFrom !== movedFromTokenId) {
+    return fail(state, 'INVALID_TRANSITION', `Token ${tokenId} does not replace ${movedFromTokenId}`, { tokenId, movedFromTokenId });
+  }
+  if (token.status === 'CANCELLED') return ok(state, token.id, 200);
+  if (!TRANSFERABLE_STATUSES.has(token.status)) return invalidTransition(state, token, 'CANCELLED');
+  return release(state, token.id, 'CANCELLED', ctx, reason ?? 'transfer aborted');
 }
 
 /** Tokens whose patient holds a place but may still be asked to wait: booked, not yet at the desk. */

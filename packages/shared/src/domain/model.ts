@@ -28,6 +28,9 @@ export const LIVE_STATUSES: ReadonlySet<TokenStatus> = new Set([
 /** Waiting for the doctor: the queue of the view. */
 export const QUEUED_STATUSES: ReadonlySet<TokenStatus> = new Set(['BOOKED', 'CHECKED_IN']);
 
+/** Statuses a token may be transferred (or reallocated on close) from: the patient still waits. */
+export const TRANSFERABLE_STATUSES: ReadonlySet<TokenStatus> = new Set(['BOOKED', 'CHECKED_IN', 'WAITLISTED']);
+
 /** Sources whose patients are at the desk when the token is issued. */
 export const PRESENT_ON_ISSUE: ReadonlySet<Source> = new Set(['WALK_IN', 'EMERGENCY']);
 
@@ -133,6 +136,24 @@ export type DomainCommand =
   | { type: 'slot.call-next' }
   | { type: 'token.recall'; tokenId: string }
   | { type: 'token.link-move'; tokenId: string; movedTo: string }
+  /**
+   * Transfer, step 1, in the TARGET slot: books the replacing token (id derived from the old one),
+   * keeping source (so weight), patient and arrival; `present` keeps a checked-in patient checked in.
+   */
+  | {
+      type: 'token.transfer-in';
+      tokenId: string;
+      source: Source;
+      patient: Patient;
+      arrivalAt: string;
+      movedFromTokenId: string;
+      present: boolean;
+      onFull: 'reject' | 'waitlist';
+    }
+  /** Transfer, step 2, in the SOURCE slot: the old token becomes MOVED -> movedTo, if still transferable. */
+  | { type: 'token.transfer-out'; tokenId: string; movedTo: string }
+  /** Transfer, compensation, in the TARGET slot: the source refused, the replacing token is cancelled. */
+  | { type: 'token.transfer-abort'; tokenId: string; movedFromTokenId: string; reason?: string }
   | { type: 'slot.set-capacity'; capacity: number }
   | { type: 'slot.delay'; minutes: number }
   | { type: 'slot.close' };

@@ -72,6 +72,16 @@ export const DelaySlotRequestSchema = z.strictObject({
 });
 export type DelaySlotRequest = z.infer<typeof DelaySlotRequestSchema>;
 
+/** What a transfer does when the target slot has no place: refuse (409 SLOT_FULL) or wait there. */
+export const TransferOnFullSchema = z.enum(['reject', 'waitlist']);
+
+/** PATCH /api/tokens/{id}/transfer (extension): move a live token to another slot of the branch. */
+export const TransferRequestSchema = z.strictObject({
+  slotId: IdSchema,
+  onFull: TransferOnFullSchema.optional(),
+});
+export type TransferRequest = z.infer<typeof TransferRequestSchema>;
+
 /** Bodies of the day-flow PATCH/POST endpoints carry nothing; an empty object is allowed. */
 export const EmptyRequestSchema = z.strictObject({});
 

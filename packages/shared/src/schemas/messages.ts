@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { IdSchema, OnFullSchema, PatientSchema, SlotStatusSchema, SourceSchema, TokenStatusSchema } from './common';
+import { TokenSchema, TransferOnFullSchema } from './http';
 
 /** Same fields as the request's quota; EMERGENCY is excluded by the gateway's validation. */
 function SourceQuotaRecordSchema() {
@@ -83,6 +84,48 @@ export const LinkMoveCommandSchema = z.object({
   tokenId: IdSchema,
   movedTo: IdSchema,
 });
+// ---- Extension: transfer of a live token to another slot (a saga over the two slots' writers) ----
+/**
+ * Step 1, gateway -> TARGET slot: book the replacing token `tokenId` (derived from `fromTokenId`
+ * and the target) with the old token's snapshot as the gateway read it. Refused: the target replies.
+ * Booked (or already booked: a replay): the target forwards `token.transfer-out` to the source.
+ */
+export const TransferInCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('token.transfer-in'),
+  tokenId: IdSchema,
+  source: SourceSchema,
+  patient: PatientSchema,
+  arrivalAt: z.string(),
+  /** The old token was CHECKED_IN: the new one starts CHECKED_IN when it gets a place. */
+  present: z.boolean(),
+  onFull: TransferOnFullSchema,
+  fromTokenId: IdSchema,
+  fromSlotId: IdSchema,
+});
+/**
+ * Step 2, TARGET -> SOURCE slot (forwarded, same commandId and replyTo): the old token becomes
+ * MOVED -> `movedTo` if still live, and the source replies 200 with `newToken`; otherwise the
+ * source replies 409 and forwards `token.transfer-abort` to the target.
+ */
+export const TransferOutCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('token.transfer-out'),
+  tokenId: IdSchema,
+  movedTo: IdSchema,
+  toSlotId: IdSchema,
+  /** The new token as the target booked it: the body of the success reply. */
+  newToken: TokenSchema,
+});
+/** Compensation, SOURCE -> TARGET slot: cancel the replacing token (nobody waits for a reply). */
+export const TransferAbortCommandSchema = z.object({
+  ...envelope,
+  type: z.literal('token.transfer-abort'),
+  tokenId: IdSchema,
+  movedFromTokenId: IdSchema,
+  reason: z.string().optional(),
+});
+
 export const SetCapacityCommandSchema = z.object({
   ...envelope,
   type: z.literal('slot.set-capacity'),
@@ -105,6 +148,9 @@ export const CommandSchema = z.discriminatedUnion('type', [
   CallNextCommandSchema,
   RecallCommandSchema,
   LinkMoveCommandSchema,
+  TransferInCommandSchema,
+  TransferOutCommandSchema,
+  TransferAbortCommandSchema,
   SetCapacityCommandSchema,
   DelaySlotCommandSchema,
   CloseSlotCommandSchema,

@@ -8,7 +8,13 @@ import {
   IdempotencyKeySchema,
   SlotIdParamsSchema,
   TokenIdParamsSchema,
+  TransferRequestSchema,
+  canSeeBranch,
+  checkTransfer,
   parseRequest,
+  type Patient,
+  type Source,
+  type TokenStatus,
   type Action,
   type Command,
 } from '@opd/shared';
@@ -78,6 +84,64 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: GatewayContext): 
       return dispatchAndAnswer(ctx, reply, { ...envelope(ctx, token.slot.slotId), type, tokenId: id }, `/api/tokens/${id}`);
     });
   }
+
+  /**
+   * Extension: transfer a live token to another slot of its branch (a saga, target first; see
+   * docs/api-extensions.md). The gateway reads the old token from PostgreSQL, answers what it can
+   * (404, 400 same slot, 409 not live), and sends `token.transfer-in` to the TARGET slot's
+   * partition; the answer comes from the target (refused) or from the source (moved, or 409).
+   */
+  app.patch('/api/tokens/:id/transfer', async (request, reply) => {
+    const { id } = parseRequest(TokenIdParamsSchema, request.params, 'params');
+    const body = parseRequest(TransferRequestSchema, request.body ?? {}, 'body');
+    const ref = await ctx.access.token(request, id, () => ({ kind: 'transfer' }));
+    const { rows } = await ctx.pool.query<{
+      status: TokenStatus;
+      source: Source;
+      patient: Patient;
+      arrival_at: Date;
+      moved_to: string | null;
+    }>('SELECT status, source, patient, arrival_at, moved_to FROM tokens WHERE id = $1', [id]);
+    const old = rows[0];
+    if (!old) throw new AppError('NOT_FOUND', `Token ${id} not found`, { tokenId: id });
+    const check = checkTransfer({ id, slotId: ref.slot.slotId, status: old.status, movedTo: old.moved_to }, body.slotId);
+    if (!check.ok && check.code === 'VALIDATION_ERROR') throw new AppError(check.code, check.message, check.details);
+
+    // The target must exist and be visible to the key (else 404, as if it did not exist), in the token's branch.
+    const target = await ctx.pool.query<{ branch_id: string }>('SELECT branch_id FROM slots WHERE id = $1', [body.slotId]);
+    const targetBranch = target.rows[0]?.branch_id;
+    if (targetBranch === undefined || !canSeeBranch(request.identity, targetBranch)) {
+      throw new AppError('NOT_FOUND', `Slot ${body.slotId} not found`, { slotId: body.slotId });
+    }
+    if (targetBranch !== ref.slot.branchId) {
+      throw new AppError('VALIDATION_ERROR', 'Invalid request: slotId', {
+        fields: [{ field: 'slotId', message: "must be a slot of the token's branch" }],
+      });
+    }
+    if (!check.ok) throw new AppError(check.code, check.message, check.details);
+
+    const newTokenId = check.newTokenId;
+    const command: Command = {
+      ...envelope(ctx, body.slotId),
+      type: 'token.transfer-in',
+      tokenId: newTokenId,
+      source: old.source,
+      patient: old.patient,
+      arrivalAt: old.arrival_at.toISOString(),
+      present: old.status === 'CHECKED_IN',
+      onFull: body.onFull ?? 'reject',
+      fromTokenId: id,
+      fromSlotId: ref.slot.slotId,
+    };
+    const decision = await ctx.bus.dispatch(command);
+    if (!decision) {
+      return reply
+        .code(202)
+        .header('Location', `/api/tokens/${newTokenId}`)
+        .send({ token: { id: newTokenId, status: 'PENDING' }, from: id });
+    }
+    return reply.code(decision.status).send(decision.body);
+  });
 
   app.post('/api/slots/:slotId/call-next', async (request, reply) => {
     const { slotId } = parseRequest(SlotIdParamsSchema, request.params, 'params');
