@@ -25,6 +25,17 @@ const url = (protocols: string[]) =>
     }
   }, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
 
+/** One URL, or several separated by commas (kept as the raw string; the user splits it). */
+const urlList = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      const parts = value.split(',').map((s) => s.trim());
+      return parts.every((part) => protocols.includes(new URL(part).protocol));
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, or several separated by commas`);
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 export const EnvSchema = z.object({
@@ -41,7 +52,8 @@ export const EnvSchema = z.object({
   QUERY_PORT: port(3002),
   ALLOCATOR_PORT: port(3003),
   EDGE_PORT: port(8080),
-  BOOKING_URL: url(['http:', 'https:']).default('http://127.0.0.1:3001'),
+  /** Booking gateway(s) behind the edge: several, comma-separated, are used in turn (round-robin). */
+  BOOKING_URL: urlList(['http:', 'https:']).default('http://127.0.0.1:3001'),
   QUERY_URL: url(['http:', 'https:']).default('http://127.0.0.1:3002'),
   ALLOCATOR_URL: url(['http:', 'https:']).default('http://127.0.0.1:3003'),
   /** How long the gateway waits for the allocator before answering 202. */

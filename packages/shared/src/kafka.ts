@@ -64,17 +64,21 @@ export interface BatchingSender {
 
 /**
  * kafkajs has no linger: every send() is a request. Collecting sends for a millisecond or two
- * into one sendBatch keeps the gateway at thousands of commands per second.
+ * into one sendBatch keeps the gateway at thousands of commands per second. `lingerMs: 0` sends
+ * what was queued in the same event-loop turn (setImmediate), adding no timer delay.
  */
 export function createBatchingSender(producer: Producer, options: { lingerMs: number; maxBatch: number }): BatchingSender {
   type Pending = { topic: string; message: Message; resolve: () => void; reject: (err: unknown) => void };
   let queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
+  let immediate: NodeJS.Immediate | null = null;
   const inFlight = new Set<Promise<void>>();
 
   function flushNow(): Promise<void> {
     if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
     timer = null;
+    immediate = null;
     const batch = queue;
     queue = [];
     if (batch.length === 0) return Promise.resolve();
@@ -100,7 +104,11 @@ export function createBatchingSender(producer: Producer, options: { lingerMs: nu
       return new Promise<void>((resolve, reject) => {
         queue.push({ topic, message, resolve, reject });
         if (queue.length >= options.maxBatch) void flushNow();
-        else if (!timer) timer = setTimeout(() => void flushNow(), options.lingerMs);
+        else if (options.lingerMs <= 0) {
+          // No linger: everything sent in this turn of the event loop (e.g. by several partitions'
+          // handlers woken by one fetch) goes out as one request.
+          if (!immediate) immediate = setImmediate(() => void flushNow());
+        } else if (!timer) timer = setTimeout(() => void flushNow(), options.lingerMs);
       });
     },
     async flush() {

@@ -10,11 +10,13 @@ import type { Logger } from 'pino';
 import {
   CommandSchema,
   REPLY_TO_HEADER,
+  createBatchingSender,
   createProducer,
   ensureTopics,
   findPublicToken,
   loadSlotStates,
   topicNames,
+  type BatchingSender,
   type Command,
   type KafkaConfig,
   type Reply,
@@ -22,7 +24,7 @@ import {
   type SlotState,
 } from '@opd/shared';
 import { applyBatch } from './apply-batch';
-import { commitBatch, findDecidedForwards, findDoctors, findLaterSlots, findTokenSlots } from './slot-repository';
+import { commitBatch, commitBatches, findDecidedForwards, findDoctors, findLaterSlots, findTokenSlots, type BatchCommit } from './slot-repository';
 
 export interface AllocatorConfig {
   kafka: KafkaConfig;
@@ -32,6 +34,14 @@ export interface AllocatorConfig {
   partitionsConcurrency: number;
   /** IANA time zone of the branch (env TIME_ZONE): the day of the per-doctor token label counter. Default UTC. */
   timeZone?: string;
+  /**
+   * Fetch tuning. The broker answers a fetch once it holds `fetchMinBytes` for us or after
+   * `fetchMaxWaitMs`: a little waiting under load gives bigger batches, i.e. fewer PostgreSQL
+   * commits and Kafka produce requests per command. Defaults 4 KiB / 10 ms (about a dozen commands);
+   * idle, the consumer polls every 10 ms.
+   */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
 }
 
 export interface AllocatorDeps {
@@ -49,7 +59,7 @@ export interface Allocator {
   /** True while the consumer is in its group and consuming. */
   isRunning(): boolean;
   /** Counters for logs and benchmarks. */
-  stats(): { batches: number; commands: number; fenced: number };
+  stats(): { batches: number; commands: number; fenced: number; commitStatements: number };
 }
 
 interface OwnedPartition {
@@ -66,6 +76,43 @@ interface OutboxMessage {
   headers?: Record<string, string>;
 }
 
+/**
+ * Group commit: the partitions' handlers woken by one fetch reach their commit in the same
+ * event-loop turn; their batches are committed in one statement (one round trip, one WAL flush)
+ * instead of one each. If that statement fails, each batch is committed on its own, so one
+ * batch's error (e.g. a token id another slot holds) is that batch's alone.
+ */
+function createGroupCommitter(pool: Pool, onStatement: () => void) {
+  type Waiting = { batch: BatchCommit; resolve: (r: string | null | 'fenced') => void; reject: (err: unknown) => void };
+  let queue: Waiting[] = [];
+  let scheduled = false;
+  const one = (w: Waiting) => {
+    onStatement();
+    return commitBatch(pool, w.batch).then(w.resolve, w.reject);
+  };
+  async function flush(): Promise<void> {
+    scheduled = false;
+    const group = queue;
+    queue = [];
+    if (group.length === 1) return one(group[0]);
+    try {
+      onStatement();
+      const results = await commitBatches(pool, group.map((w) => w.batch));
+      group.forEach((w, i) => w.resolve(results[i]));
+    } catch {
+      await Promise.all(group.map(one));
+    }
+  }
+  return (batch: BatchCommit) =>
+    new Promise<string | null | 'fenced'>((resolve, reject) => {
+      queue.push({ batch, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => void flush());
+      }
+    });
+}
+
 /** Identifies one forward of a command (its hop), for recognising a republished copy. */
 function forwardId(command: Command): string {
   return `${command.commandId}#${command.hop ?? 0}`;
@@ -78,9 +125,12 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
   const unpublished = new Map<number, OutboxMessage[]>();
   /** Published outbox rows, deleted in bulk by the relay timer rather than one statement per batch. */
   let publishedOutboxIds: string[] = [];
-  const counters = { batches: 0, commands: 0, fenced: 0 };
+  const counters = { batches: 0, commands: 0, fenced: 0, commitStatements: 0 };
+  const groupCommit = createGroupCommitter(pool, () => (counters.commitStatements += 1));
   let consumer: Consumer | null = null;
   let producer: Producer | null = null;
+  /** Outbox publishes of the partitions handled in one event-loop turn go out as one produce request. */
+  let sender: BatchingSender | null = null;
   let running = false;
   let relayTimer: NodeJS.Timeout | null = null;
 
@@ -142,6 +192,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
   async function dropRepeats(
     parsed: Command[],
     ownership: OwnedPartition,
+    checkTokens: boolean,
   ): Promise<{ commands: Command[]; answeredElsewhere: { replyTo: string; reply: Reply }[] }> {
     const seen = new Set<string>();
     const forwarded = parsed.filter((c) => c.forwarded).map((c) => ({ commandId: forwardId(c), slotId: c.slotId }));
@@ -150,7 +201,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       (c): c is Extract<Command, { type: 'token.book' }> =>
         c.type === 'token.book' && !ownership.slots.get(c.slotId)?.tokens.some((t) => t.id === c.tokenId),
     );
-    const elsewhere = await findTokenSlots(pool, unknownTokens.map((c) => c.tokenId));
+    const elsewhere = checkTokens ? await findTokenSlots(pool, unknownTokens.map((c) => c.tokenId)) : new Map<string, string>();
     const answeredElsewhere: { replyTo: string; reply: Reply }[] = [];
     const commands: Command[] = [];
     for (const command of parsed) {
@@ -190,46 +241,71 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       return;
     }
     const parsed = fresh.map((m) => parseCommand(m, partition)).filter((c): c is Command => c !== null);
-    const { commands, answeredElsewhere } = await dropRepeats(parsed, ownership);
-
-    const missing = [...new Set(commands.map((c) => c.slotId))].filter((id) => !ownership.slots.has(id));
-    if (missing.length) for (const [id, state] of await loadSlotStates(pool, missing)) ownership.slots.set(id, state);
-
-    const at = now().toISOString();
-    const result = await applyBatch(
-      ownership.slots,
-      commands,
-      at,
-      {
-        doctors: (ids) => findDoctors(pool, ids, config.timeZone),
-        laterSlots: (doctorId, after) => findLaterSlots(pool, doctorId, after, at),
-      },
-      { timeZone: config.timeZone },
-    );
-
-    const outbox: OutboxMessage[] = [];
-    for (const state of result.changedSlots.values()) {
-      const event: SlotSnapshotEvent = { schemaVersion: 1, type: 'slot.snapshot', slot: state.slot, tokens: state.tokens };
-      outbox.push({ topic: topics.events, key: state.slot.id, value: JSON.stringify(event) });
-    }
-    for (const forward of result.forwards) {
-      outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify({ ...forward, forwarded: true, hop: (forward.hop ?? 0) + 1 }) });
-    }
-    for (const { replyTo, reply } of [...answeredElsewhere, ...result.replies]) {
-      outbox.push({ topic: topics.replies, key: replyTo, value: JSON.stringify(reply), headers: { [REPLY_TO_HEADER]: replyTo } });
-    }
-
     const nextOffset = Number(lastOffset) + 1;
-    const committed = await commitBatch(pool, {
-      topic: topics.commands,
-      partition,
-      epoch: ownership.epoch,
-      nextOffset,
-      slots: [...result.changedSlots.values()].map((state) => ({ state, partition })),
-      tokens: [...result.changedTokens.values()],
-      outbox,
-      forwarded: commands.filter((c) => c.forwarded).map((c) => ({ commandId: forwardId(c), slotId: c.slotId })),
-    });
+
+    /**
+     * Applies and commits the batch. A token id belongs to one slot: a booking whose id another
+     * slot already holds (an Idempotency-Key retry after the first attempt went to the next slot)
+     * is answered with that token. Looking every new id up costs a query per batch, and almost
+     * every id is new, so the first attempt skips the lookup: a booking it books here is checked
+     * by the commit itself (opd_commit_batch refuses an id another slot holds), and any booking
+     * it did not book here (refused, forwarded) could be such a retry. In both cases the batch is
+     * applied again with the lookup, exactly as before.
+     */
+    const attempt = async (checkTokens: boolean) => {
+      const { commands, answeredElsewhere } = await dropRepeats(parsed, ownership, checkTokens);
+
+      const missing = [...new Set(commands.map((c) => c.slotId))].filter((id) => !ownership.slots.has(id));
+      if (missing.length) for (const [id, state] of await loadSlotStates(pool, missing)) ownership.slots.set(id, state);
+
+      const at = now().toISOString();
+      const result = await applyBatch(
+        ownership.slots,
+        commands,
+        at,
+        {
+          doctors: (ids) => findDoctors(pool, ids, config.timeZone),
+          laterSlots: (doctorId, after) => findLaterSlots(pool, doctorId, after, at),
+        },
+        { timeZone: config.timeZone },
+      );
+      if (!checkTokens && commands.some((c) => c.type === 'token.book' && result.changedTokens.get(c.tokenId)?.slotId !== c.slotId)) {
+        return null;
+      }
+
+      const outbox: OutboxMessage[] = [];
+      for (const state of result.changedSlots.values()) {
+        const event: SlotSnapshotEvent = { schemaVersion: 1, type: 'slot.snapshot', slot: state.slot, tokens: state.tokens };
+        outbox.push({ topic: topics.events, key: state.slot.id, value: JSON.stringify(event) });
+      }
+      for (const forward of result.forwards) {
+        outbox.push({ topic: topics.commands, key: forward.slotId, value: JSON.stringify({ ...forward, forwarded: true, hop: (forward.hop ?? 0) + 1 }) });
+      }
+      for (const { replyTo, reply } of [...answeredElsewhere, ...result.replies]) {
+        outbox.push({ topic: topics.replies, key: replyTo, value: JSON.stringify(reply), headers: { [REPLY_TO_HEADER]: replyTo } });
+      }
+
+      let committed;
+      try {
+        committed = await groupCommit({
+          topic: topics.commands,
+          partition,
+          epoch: ownership.epoch,
+          nextOffset,
+          slots: [...result.changedSlots.values()].map((state) => ({ state, partition })),
+          tokens: [...result.changedTokens.values()],
+          outbox,
+          forwarded: commands.filter((c) => c.forwarded).map((c) => ({ commandId: forwardId(c), slotId: c.slotId })),
+        });
+      } catch (err) {
+        if (!checkTokens && (err as { code?: string }).code === '23505') return null;
+        throw err;
+      }
+      return { commands, result, outbox, committed };
+    };
+    const done = (await attempt(false)) ?? (await attempt(true));
+    if (!done) throw new Error('batch could not be applied');
+    const { commands, result, outbox, committed } = done;
     if (committed === 'fenced') {
       counters.fenced += 1;
       owned.delete(partition);
@@ -247,7 +323,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
 
     if (outboxId) {
       try {
-        await publish(outbox);
+        await Promise.all(outbox.map((m) => sender!.send(m.topic, { key: m.key, value: m.value, headers: m.headers })));
         publishedOutboxIds.push(outboxId);
       } catch (err) {
         // The rows stay in the outbox; the relay timer (or the next owner) publishes them.
@@ -293,12 +369,14 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       }
       producer = createProducer(kafka);
       await producer.connect();
+      sender = createBatchingSender(producer, { lingerMs: 0, maxBatch: 5000 });
       consumer = kafka.consumer({
         groupId: config.groupId,
         sessionTimeout: 10_000,
         heartbeatInterval: 1_000,
         rebalanceTimeout: 10_000,
-        maxWaitTimeInMs: 50,
+        minBytes: config.fetchMinBytes ?? 4096,
+        maxWaitTimeInMs: config.fetchMaxWaitMs ?? 10,
         maxBytesPerPartition: 1024 * 1024,
         allowAutoTopicCreation: false,
       });
@@ -335,6 +413,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       running = false;
       if (relayTimer) clearInterval(relayTimer);
       await consumer?.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
+      await sender?.flush();
       await deletePublished();
       await producer?.disconnect().catch((err) => log.warn({ err }, 'producer disconnect failed'));
       owned.clear();

@@ -88,6 +88,35 @@ export async function commitBatch(db: Pool, batch: BatchCommit): Promise<string 
   return id === '0' ? null : id;
 }
 
+/**
+ * Commits several partitions' batches in one statement, so one round trip and one WAL flush
+ * serve all of them (group commit). Each batch is fenced on its own: the result per batch is
+ * what commitBatch would answer. An error fails them all; the caller then commits one by one.
+ */
+export async function commitBatches(db: Pool, batches: readonly BatchCommit[]): Promise<(string | null | 'fenced')[]> {
+  const params: unknown[] = [];
+  const calls = batches.map((batch, i) => {
+    const n = i * 8;
+    params.push(
+      batch.topic,
+      batch.partition,
+      batch.epoch,
+      batch.nextOffset,
+      JSON.stringify(slotRows(batch.slots)),
+      JSON.stringify(tokenRows(batch.tokens)),
+      JSON.stringify(batch.outbox),
+      JSON.stringify(batch.forwarded.map((f) => ({ command_id: f.commandId, slot_id: f.slotId }))),
+    );
+    return `opd_commit_batch($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb, $${n + 6}::jsonb, $${n + 7}::jsonb, $${n + 8}::jsonb) AS o${i}`;
+  });
+  const { rows } = await db.query<Record<string, string | null>>(`SELECT ${calls.join(', ')}`, params);
+  return batches.map((_, i) => {
+    const id = rows[0][`o${i}`];
+    if (id === null) return 'fenced';
+    return id === '0' ? null : id;
+  });
+}
+
 export interface DoctorInfo {
   id: string;
   branchId: string;

@@ -5,6 +5,7 @@ import { AppError, createHttpApp, registerHealthRoutes } from '@opd/shared';
 import { registerBrowserPolicy } from './browser-policy';
 
 export interface EdgeConfig {
+  /** One booking gateway, or several separated by commas: writes go to them in turn. */
   bookingUrl: string;
   queryUrl: string;
   allocatorUrl: string;
@@ -28,7 +29,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te
 export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<FastifyInstance> {
   const app = createHttpApp(deps.logger);
   const upstream = {
-    booking: new HttpPool(config.bookingUrl, { connections: 64, pipelining: 1 }),
+    booking: config.bookingUrl
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean)
+      .map((url) => new HttpPool(url, { connections: 64, pipelining: 1 })),
     query: new HttpPool(config.queryUrl, { connections: 64, pipelining: 1 }),
     allocator: new HttpPool(config.allocatorUrl, { connections: 2 }),
     // Server-Sent Events hold a connection each for as long as a screen is open: their own pool,
@@ -46,15 +51,25 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     await response.body.dump();
     if (response.statusCode !== 200) throw new Error(`not ready (${response.statusCode})`);
   };
+  // Round-robin over the gateways: any instance can take any write (replies come back to the
+  // instance that published the command, by its instance id).
+  let nextBooking = 0;
+  const bookingPool = () => {
+    const pool = upstream.booking[nextBooking];
+    nextBooking = (nextBooking + 1) % upstream.booking.length;
+    return pool;
+  };
   registerHealthRoutes(app, {
-    booking: upstreamReady(upstream.booking),
+    booking: async () => {
+      await Promise.all(upstream.booking.map((pool) => upstreamReady(pool)()));
+    },
     query: upstreamReady(upstream.query),
     allocator: upstreamReady(upstream.allocator),
   });
 
   async function forward(request: FastifyRequest, reply: FastifyReply) {
     const read = request.method === 'GET' || request.method === 'HEAD';
-    const target = !read ? upstream.booking : STREAM_PATH.test(request.url) ? upstream.streams : upstream.query;
+    const target = !read ? bookingPool() : STREAM_PATH.test(request.url) ? upstream.streams : upstream.query;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name)) continue;
@@ -91,7 +106,7 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     await upstream.streams.destroy();
   });
   app.addHook('onClose', async () => {
-    await Promise.all([upstream.booking, upstream.query, upstream.allocator].map((pool) => pool.close()));
+    await Promise.all([...upstream.booking, upstream.query, upstream.allocator].map((pool) => pool.close()));
   });
   return app;
 }

@@ -3,6 +3,13 @@
  * send), `slot:{slotId}` (body of GET /api/slots/{id}), `ver:{slotId}`; per token: `token:{id}`.
  * One Lua script writes them all only if the version is newer than the stored one, so a late or
  * replayed snapshot can never overwrite a newer view.
+ *
+ * Token keys: a booking changes one token (plus the positions and estimates of those behind it),
+ * yet a snapshot carries all of them. The store remembers the token bodies it last wrote per slot
+ * (for a bounded number of slots) and sends only the changed ones, with the version they are a
+ * delta against; the script applies a delta only when Redis holds exactly that version (else it
+ * answers 2 and the whole snapshot is written). The body of a token at a given slot version is
+ * the same whoever writes it, so this is safe with several query instances and after a flush.
  */
 import type Redis from 'ioredis';
 import { buildSlotView, type SlotState } from '@opd/shared';
@@ -11,19 +18,23 @@ const SAVE_IF_NEWER = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local incoming = tonumber(ARGV[1])
 if current >= incoming then return 0 end
+local base = tonumber(ARGV[6])
+if base ~= -2 and current ~= base then return 2 end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
 redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl)
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   redis.call('SET', ARGV[5] .. ARGV[i], ARGV[i + 1], 'EX', ttl)
 end
 if ARGV[5] ~= '' then redis.call('PUBLISH', KEYS[4], ARGV[3]) end
 return 1
 `;
-
 /** Entries outlive a clinic day; a missing entry is rebuilt from PostgreSQL. */
 const TTL_SECONDS = 3 * 24 * 3600;
+
+/** Slots whose last written token bodies are remembered (for delta writes); a few MB. */
+const MEMORY_SLOTS = 2000;
 
 export interface ViewStore {
   /** Writes the slot's view if it is newer than the stored one; true when written. */
@@ -52,11 +63,23 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
   };
   const changesChannel = `${prefix}slot-changes`;
 
-  function args(state: SlotState): [string, string, string, string, ...(string | number)[]] {
+  /** Token bodies last written per slot (insertion order = age, for the bound). */
+  const written = new Map<string, { version: number; tokens: Map<string, string> }>();
+  const FULL = -2;
+
+  interface Prepared {
+    state: SlotState;
+    argv: [string, string, string, string, ...(string | number)[]];
+    /** Everything needed for a full write if the delta is refused. */
+    full: () => [string, string, string, string, ...(string | number)[]];
+    tokens: Map<string, string>;
+  }
+
+  function prepare(state: SlotState, allowDelta: boolean): Prepared {
     const { tokens, ...view } = buildSlotView(state);
-    const tokenArgs: string[] = [];
-    for (const token of tokens) tokenArgs.push(token.id, JSON.stringify({ token }));
-    return [
+    const bodies = new Map<string, string>();
+    for (const token of tokens) bodies.set(token.id, JSON.stringify({ token }));
+    const head = (base: number, pairs: string[]): [string, string, string, string, ...(string | number)[]] => [
       key.ver(state.slot.id),
       key.view(state.slot.id),
       key.slot(state.slot.id),
@@ -66,22 +89,64 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
       JSON.stringify(view),
       JSON.stringify({ slot: view.slot }),
       `${prefix}token:`,
-      ...tokenArgs,
+      base,
+      ...pairs,
     ];
+    const allPairs = () => {
+      const pairs: string[] = [];
+      for (const [id, body] of bodies) pairs.push(id, body);
+      return pairs;
+    };
+    const previous = allowDelta ? written.get(state.slot.id) : undefined;
+    let argv;
+    if (previous && previous.version < state.slot.version) {
+      const pairs: string[] = [];
+      for (const [id, body] of bodies) if (previous.tokens.get(id) !== body) pairs.push(id, body);
+      argv = head(previous.version, pairs);
+    } else {
+      argv = head(FULL, allPairs());
+    }
+    return { state, argv, full: () => head(FULL, allPairs()), tokens: bodies };
+  }
+
+  function remember(prepared: Prepared, result: number): void {
+    const id = prepared.state.slot.id;
+    written.delete(id);
+    if (result !== 1) return;
+    if (written.size >= MEMORY_SLOTS) written.delete(written.keys().next().value as string);
+    written.set(id, { version: prepared.state.slot.version, tokens: prepared.tokens });
   }
 
   return {
     changesChannel,
     async save(state) {
-      return (await client.opdSaveIfNewer(...args(state))) === 1;
+      const prepared = prepare(state, false);
+      const result = Number(await client.opdSaveIfNewer(...prepared.argv));
+      remember(prepared, result);
+      return result === 1;
     },
     async saveMany(states) {
       if (states.length === 0) return;
-      const pipeline = client.pipeline() as unknown as { opdSaveIfNewer: RedisWithSave['opdSaveIfNewer']; exec(): Promise<unknown> };
-      for (const state of states) void pipeline.opdSaveIfNewer(...args(state));
-      const results = (await pipeline.exec()) as [Error | null, unknown][];
-      const failed = results.find(([err]) => err);
-      if (failed) throw failed[0];
+      const run = async (list: { prepared: Prepared; argv: Prepared['argv'] }[]): Promise<number[]> => {
+        const pipeline = client.pipeline() as unknown as { opdSaveIfNewer: RedisWithSave['opdSaveIfNewer']; exec(): Promise<unknown> };
+        for (const { argv } of list) void pipeline.opdSaveIfNewer(...argv);
+        const results = (await pipeline.exec()) as [Error | null, unknown][];
+        const failed = results.find(([err]) => err);
+        if (failed) {
+          for (const { prepared } of list) written.delete(prepared.state.slot.id);
+          throw failed[0];
+        }
+        return results.map(([, value]) => Number(value));
+      };
+      const first = states.map((state) => {
+        const prepared = prepare(state, true);
+        return { prepared, argv: prepared.argv };
+      });
+      const results = await run(first);
+      // A refused delta (Redis did not hold the version it was against): write the whole snapshot.
+      const retry = first.filter((_, i) => results[i] === 2).map(({ prepared }) => ({ prepared, argv: prepared.full() }));
+      first.forEach(({ prepared }, i) => results[i] !== 2 && remember(prepared, results[i]));
+      if (retry.length) (await run(retry)).forEach((result, i) => remember(retry[i].prepared, result));
     },
     getViewBody: (slotId) => redis.get(key.view(slotId)),
     getSlotBody: (slotId) => redis.get(key.slot(slotId)),
