@@ -21,3 +21,4 @@ export * from './auth/api-keys';
 export * from './auth/rate-limiter';
 export * from './http/auth';
 export * from './clients';
+export * from './time-zone';

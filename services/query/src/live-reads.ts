@@ -1,26 +1,16 @@
 /**
- * Reads behind the live endpoints and pages. Views come from the Redis read model (rebuilt from
- * PostgreSQL when missing, like every other read); which slots a branch has today, doctors' names
- * and the recent calls of a slot are reference data read from PostgreSQL.
+ * Reads behind the live endpoints and pages, all from the Redis read model: views, the branch's
+ * slot index, doctors' names and the recent calls each view carries. PostgreSQL is read only to
+ * rebuild what Redis does not hold (after a flush, or a name not seen yet).
  */
 import type { Pool } from 'pg';
-import { findTokenSlotId, loadSlotStates } from '@opd/shared';
+import { dayRange, findTokenSlotId, loadSlotStates } from '@opd/shared';
 import type { ViewStore } from './view-store';
 
 export interface DoctorInfo {
   id: string;
   name: string;
   department: string | null;
-}
-
-export interface RecentCall {
-  id: string;
-  number: number;
-  /** The token's label (e.g. SMI-007) where it has one. */
-  label?: string;
-  status: string;
-  /** When the token last changed (called, or completed after the call). */
-  at: string;
 }
 
 export interface BranchSlotRow {
@@ -32,10 +22,11 @@ export interface LiveReads {
   viewBody(slotId: string): Promise<string | null>;
   slotBody(slotId: string): Promise<string | null>;
   tokenBody(tokenId: string): Promise<string | null>;
+  /** The doctor's slots starting in [from, to) (epoch ms), from the index (rebuilt when missing). */
+  doctorSlots(doctorId: string, from: number, to: number): Promise<string[]>;
   /** false when no doctor belongs to the branch. */
   branchExists(branchId: string): Promise<boolean>;
   branchSlots(branchId: string, date: string, doctorId?: string): Promise<BranchSlotRow[]>;
-  recentCalls(slotIds: string[], perSlot: number): Promise<Map<string, RecentCall[]>>;
   doctor(doctorId: string): Promise<DoctorInfo | null>;
   today(): string;
 }
@@ -59,54 +50,74 @@ export function createLiveReads(deps: { store: ViewStore; pool: Pool; timeZone: 
     return read();
   }
 
+  /** The branch's slot index, rebuilt from PostgreSQL when Redis lost it. */
+  async function branchIndex(branchId: string, from: number, to: number) {
+    const cached = await store.branchSlots(branchId, from, to);
+    if (cached) return cached;
+    const { rows } = await pool.query<{ id: string; doctor_id: string; starts_at: Date }>(
+      'SELECT id, doctor_id, starts_at FROM slots WHERE branch_id = $1',
+      [branchId],
+    );
+    await store.indexSlots(
+      rows.map((r) => ({ slotId: r.id, branchId, doctorId: r.doctor_id, start: r.starts_at.toISOString() })),
+      { branchIds: [branchId] },
+    );
+    return (await store.branchSlots(branchId, from, to)) ?? [];
+  }
+
+  /** Doctors' records from the Redis cache, the missing ones from PostgreSQL. */
+  async function doctors(ids: string[]): Promise<Map<string, DoctorInfo>> {
+    const unique = [...new Set(ids)];
+    const found = new Map<string, DoctorInfo>();
+    const cached = await store.getDoctors(unique);
+    const missing: string[] = [];
+    unique.forEach((id, i) => (cached[i] ? found.set(id, JSON.parse(cached[i]!) as DoctorInfo) : missing.push(id)));
+    if (missing.length) {
+      const { rows } = await pool.query<DoctorInfo>('SELECT id, name, department FROM doctors WHERE id = ANY($1::text[])', [missing]);
+      for (const row of rows) found.set(row.id, { id: row.id, name: row.name, department: row.department });
+      await store.saveDoctors(rows.map((row) => ({ id: row.id, body: JSON.stringify(found.get(row.id)) })));
+    }
+    return found;
+  }
+
+  async function doctorIndex(doctorId: string, from: number, to: number): Promise<string[]> {
+    const cached = await store.doctorSlots(doctorId, from, to);
+    if (cached) return cached;
+    const { rows } = await pool.query<{ id: string; branch_id: string; starts_at: Date }>(
+      'SELECT id, branch_id, starts_at FROM slots WHERE doctor_id = $1',
+      [doctorId],
+    );
+    await store.indexSlots(
+      rows.map((r) => ({ slotId: r.id, branchId: r.branch_id, doctorId, start: r.starts_at.toISOString() })),
+      { doctorIds: [doctorId] },
+    );
+    return (await store.doctorSlots(doctorId, from, to)) ?? [];
+  }
+
+  const viewBody = (slotId: string) => readThrough(() => store.getViewBody(slotId), async () => slotId);
+
   return {
-    viewBody: (slotId) => readThrough(() => store.getViewBody(slotId), async () => slotId),
+    viewBody,
     slotBody: (slotId) => readThrough(() => store.getSlotBody(slotId), async () => slotId),
     tokenBody: (tokenId) => readThrough(() => store.getTokenBody(tokenId), () => findTokenSlotId(pool, tokenId)),
+    doctorSlots: doctorIndex,
     async branchExists(branchId) {
+      if ((await branchIndex(branchId, -Infinity, Infinity)).length > 0) return true;
+      // A branch with doctors but no slots yet still exists.
       const { rows } = await pool.query('SELECT 1 FROM doctors WHERE branch_id = $1 LIMIT 1', [branchId]);
       return rows.length > 0;
     },
     async branchSlots(branchId, date, doctorId) {
-      const { rows } = await pool.query<{ id: string; doctor_id: string; name: string; department: string | null }>(
-        `SELECT s.id, s.doctor_id, d.name, d.department
-           FROM slots s JOIN doctors d ON d.id = s.doctor_id
-          WHERE s.branch_id = $1
-            AND (s.starts_at AT TIME ZONE $3)::date = $2::date
-            AND ($4::text IS NULL OR s.doctor_id = $4)
-          ORDER BY s.starts_at, d.name, s.id`,
-        [branchId, date, timeZone, doctorId ?? null],
-      );
-      return rows.map((r) => ({ slotId: r.id, doctor: { id: r.doctor_id, name: r.name, department: r.department } }));
-    },
-    async recentCalls(slotIds, perSlot) {
-      const result = new Map<string, RecentCall[]>();
-      if (slotIds.length === 0) return result;
-      // to_jsonb(...) ->> 'label' reads the label column where the schema has it, else null.
-      const { rows } = await pool.query<{ id: string; slot_id: string; number: number; label: string | null; status: string; updated_at: Date }>(
-        `SELECT id, slot_id, number, label, status, updated_at FROM (
-           SELECT id, slot_id, number, to_jsonb(tokens) ->> 'label' AS label, status, updated_at,
-                  row_number() OVER (PARTITION BY slot_id ORDER BY updated_at DESC, number DESC) AS rn
-             FROM tokens
-            WHERE slot_id = ANY($1::text[]) AND status IN ('CALLED', 'COMPLETED')
-         ) recent
-         WHERE rn <= $2
-         ORDER BY slot_id, updated_at DESC, number DESC`,
-        [slotIds, perSlot],
-      );
-      for (const row of rows) {
-        const list = result.get(row.slot_id) ?? [];
-        list.push({ id: row.id, number: row.number, ...(row.label ? { label: row.label } : {}), status: row.status, at: row.updated_at.toISOString() });
-        result.set(row.slot_id, list);
-      }
-      return result;
+      const [from, to] = dayRange(date, timeZone);
+      const entries = (await branchIndex(branchId, from, to)).filter((e) => !doctorId || e.doctorId === doctorId);
+      const known = await doctors(entries.map((e) => e.doctorId));
+      return entries.flatMap((e) => {
+        const doctor = known.get(e.doctorId);
+        return doctor ? [{ slotId: e.slotId, doctor }] : [];
+      });
     },
     async doctor(doctorId) {
-      const { rows } = await pool.query<{ id: string; name: string; department: string | null }>(
-        'SELECT id, name, department FROM doctors WHERE id = $1',
-        [doctorId],
-      );
-      return rows[0] ?? null;
+      return (await doctors([doctorId])).get(doctorId) ?? null;
     },
     today: () => dayFormat.format(new Date()),
   };

@@ -32,9 +32,6 @@ const BranchSlotsQuerySchema = z.strictObject({
   public: PublicFlagSchema.optional(),
 });
 
-/** How many recent calls per slot the board gets on load (it tracks later ones itself). */
-const RECENT_CALLS = 5;
-
 export interface LiveDeps {
   store: ViewStore;
   reads: LiveReads;
@@ -146,13 +143,14 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveDeps): LiveHu
 export async function branchSlotViews(reads: LiveReads, branchId: string, date: string, doctorId: string | undefined, publicOnly: boolean) {
   const rows = await reads.branchSlots(branchId, date, doctorId);
   const ids = rows.map((r) => r.slotId);
-  const [bodies, recent] = await Promise.all([Promise.all(ids.map((id) => reads.viewBody(id))), reads.recentCalls(ids, RECENT_CALLS)]);
+  const bodies = await Promise.all(ids.map((id) => reads.viewBody(id)));
   const slots: { doctor: unknown; view: unknown; recentCalls: unknown[] }[] = [];
   rows.forEach((row, i) => {
     const body = bodies[i];
     if (body === null) return;
-    const view = JSON.parse(body) as unknown;
-    slots.push({ doctor: row.doctor, view: publicOnly ? publicView(view) : view, recentCalls: recent.get(row.slotId) ?? [] });
+    const view = JSON.parse(body) as { recentCalls?: unknown[] };
+    // Each view carries its slot's recent calls (labels and numbers only, no patients).
+    slots.push({ doctor: row.doctor, view: publicOnly ? publicView(view) : view, recentCalls: view.recentCalls ?? [] });
   });
   return slots;
 }

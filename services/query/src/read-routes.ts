@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { AppError, IdSchema, ListSlotsQuerySchema, SlotIdParamsSchema, TokenIdParamsSchema, parseRequest, requireAllowed } from '@opd/shared';
+import { AppError, IdSchema, ListSlotsQuerySchema, dayRange, SlotIdParamsSchema, TokenIdParamsSchema, parseRequest, requireAllowed } from '@opd/shared';
 import type { LiveReads } from './live-reads';
 import type { ReadAccess } from './read-access';
 
@@ -44,16 +44,15 @@ export function registerReadRoutes(app: FastifyInstance, deps: { reads: LiveRead
 
   app.get('/api/slots', async (request, reply) => {
     const query = parseRequest(ListSlotsQuerySchema, request.query, 'query');
-    // Which slots a doctor has is reference data; their live counts come from the read model.
-    const { rows } = await pool.query<{ id: string }>(
-      `SELECT id FROM slots WHERE doctor_id = $1
-         AND ($2::date IS NULL OR (starts_at AT TIME ZONE $3)::date = $2::date)
-         AND ($4::text IS NULL OR branch_id = $4)
-       ORDER BY starts_at, id`,
-      [query.doctorId, query.date ?? null, deps.timeZone, request.identity?.branchId ?? null],
-    );
-    const bodies = await Promise.all(rows.map((r) => reads.slotBody(r.id)));
-    const slots = bodies.flatMap((body) => (body ? [JSON.parse(body).slot] : []));
+    // From the doctor's slot index in Redis (rebuilt from PostgreSQL only when missing).
+    const [from, to] = query.date ? dayRange(query.date, deps.timeZone) : [-Infinity, Infinity];
+    const ids = await reads.doctorSlots(query.doctorId, from, to);
+    const bodies = await Promise.all(ids.map((id) => reads.slotBody(id)));
+    const branchId = request.identity?.branchId ?? null;
+    const slots = bodies.flatMap((body) => {
+      const slot = body ? (JSON.parse(body) as { slot: { branchId: string } }).slot : null;
+      return slot && (branchId === null || slot.branchId === branchId) ? [slot] : [];
+    });
     return reply.send({ slots });
   });
 

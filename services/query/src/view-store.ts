@@ -10,6 +10,11 @@
  * delta against; the script applies a delta only when Redis holds exactly that version (else it
  * answers 2 and the whole snapshot is written). The body of a token at a given slot version is
  * the same whoever writes it, so this is safe with several query instances and after a flush.
+ *
+ * Indexes: `branch-slots:{branchId}` and `doctor-slots:{doctorId}` (sorted by start) list the
+ * slots for boards and listings. The projector adds each slot it sees; a `:complete` marker says
+ * the index was rebuilt from PostgreSQL, so after a flush a reader rebuilds it once. Doctors'
+ * names are cached as `doctor:{id}`. Views carry `recentCalls` (extension) for the boards.
  */
 import type Redis from 'ioredis';
 import { buildSlotView, type SlotState } from '@opd/shared';
@@ -36,6 +41,14 @@ const TTL_SECONDS = 3 * 24 * 3600;
 /** Slots whose last written token bodies are remembered (for delta writes); a few MB. */
 const MEMORY_SLOTS = 2000;
 
+/** One slot in the branch and doctor indexes (sorted by start). */
+export interface IndexedSlot {
+  slotId: string;
+  branchId: string;
+  doctorId: string;
+  start: string;
+}
+
 export interface ViewStore {
   /** Writes the slot's view if it is newer than the stored one; true when written. */
   save(state: SlotState): Promise<boolean>;
@@ -45,6 +58,17 @@ export interface ViewStore {
   getSlotBody(slotId: string): Promise<string | null>;
   getSlotBodies(slotIds: string[]): Promise<(string | null)[]>;
   getTokenBody(tokenId: string): Promise<string | null>;
+  /**
+   * Slots of a branch starting in [from, to), or null when the index is not known to be complete
+   * (after a flush): the caller rebuilds it from PostgreSQL with `indexSlots(..., complete)`.
+   */
+  branchSlots(branchId: string, from: number, to: number): Promise<{ slotId: string; doctorId: string }[] | null>;
+  doctorSlots(doctorId: string, from: number, to: number): Promise<string[] | null>;
+  /** Cached doctor records (JSON), null where missing. */
+  getDoctors(ids: string[]): Promise<(string | null)[]>;
+  saveDoctors(doctors: { id: string; body: string }[]): Promise<void>;
+  /** Adds slots to the indexes; `complete` marks whole branches/doctors as rebuilt from PostgreSQL. */
+  indexSlots(slots: IndexedSlot[], complete?: { branchIds?: string[]; doctorIds?: string[] }): Promise<void>;
   changesChannel: string;
 }
 
@@ -60,7 +84,39 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
     view: (slotId: string) => `${prefix}view:${slotId}`,
     slot: (slotId: string) => `${prefix}slot:${slotId}`,
     token: (tokenId: string) => `${prefix}token:${tokenId}`,
+    branchSlots: (branchId: string) => `${prefix}branch-slots:${branchId}`,
+    doctorSlots: (doctorId: string) => `${prefix}doctor-slots:${doctorId}`,
+    complete: (index: string) => `${index}:complete`,
+    doctor: (doctorId: string) => `${prefix}doctor:${doctorId}`,
   };
+  /** Slots this instance has put in the indexes (bounded): a slot is indexed once, not per change. */
+  const indexed = new Set<string>();
+
+  async function indexSlots(slots: IndexedSlot[], complete: { branchIds?: string[]; doctorIds?: string[] } = {}): Promise<void> {
+    const fresh = slots.filter((slot) => !indexed.has(slot.slotId) || complete.branchIds || complete.doctorIds);
+    if (fresh.length === 0 && !complete.branchIds?.length && !complete.doctorIds?.length) return;
+    const pipeline = redis.pipeline();
+    for (const slot of fresh) {
+      const score = Date.parse(slot.start);
+      pipeline.zadd(key.branchSlots(slot.branchId), score, `${slot.slotId}|${slot.doctorId}`).expire(key.branchSlots(slot.branchId), TTL_SECONDS);
+      pipeline.zadd(key.doctorSlots(slot.doctorId), score, slot.slotId).expire(key.doctorSlots(slot.doctorId), TTL_SECONDS);
+    }
+    for (const branchId of complete.branchIds ?? []) pipeline.set(key.complete(key.branchSlots(branchId)), '1', 'EX', TTL_SECONDS);
+    for (const doctorId of complete.doctorIds ?? []) pipeline.set(key.complete(key.doctorSlots(doctorId)), '1', 'EX', TTL_SECONDS);
+    await pipeline.exec();
+    if (indexed.size > 50_000) indexed.clear();
+    for (const slot of fresh) indexed.add(slot.slotId);
+  }
+
+  async function range(index: string, from: number, to: number): Promise<string[] | null> {
+    const bound = (n: number) => (n === -Infinity ? '-inf' : n === Infinity ? '+inf' : String(n));
+    const [[, complete], [, members]] = (await redis
+      .pipeline()
+      .exists(key.complete(index))
+      .zrangebyscore(index, bound(from), to === Infinity ? '+inf' : `(${to}`)
+      .exec()) as [[Error | null, number], [Error | null, string[]]];
+    return complete ? members : null;
+  }
   const changesChannel = `${prefix}slot-changes`;
 
   /** Token bodies last written per slot (insertion order = age, for the bound). */
@@ -76,7 +132,8 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
   }
 
   function prepare(state: SlotState, allowDelta: boolean): Prepared {
-    const { tokens, ...view } = buildSlotView(state);
+    const { tokens, ...slotView } = buildSlotView(state);
+    const view = { ...slotView, recentCalls: recentCalls(state) };
     const bodies = new Map<string, string>();
     for (const token of tokens) bodies.set(token.id, JSON.stringify({ token }));
     const head = (base: number, pairs: string[]): [string, string, string, string, ...(string | number)[]] => [
@@ -123,6 +180,7 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
       const prepared = prepare(state, false);
       const result = Number(await client.opdSaveIfNewer(...prepared.argv));
       remember(prepared, result);
+      await indexSlots([indexEntry(state)]);
       return result === 1;
     },
     async saveMany(states) {
@@ -147,10 +205,44 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
       const retry = first.filter((_, i) => results[i] === 2).map(({ prepared }) => ({ prepared, argv: prepared.full() }));
       first.forEach(({ prepared }, i) => results[i] !== 2 && remember(prepared, results[i]));
       if (retry.length) (await run(retry)).forEach((result, i) => remember(retry[i].prepared, result));
+      await indexSlots(states.map(indexEntry));
     },
     getViewBody: (slotId) => redis.get(key.view(slotId)),
     getSlotBody: (slotId) => redis.get(key.slot(slotId)),
     getSlotBodies: (slotIds) => (slotIds.length ? redis.mget(slotIds.map(key.slot)) : Promise.resolve([])),
     getTokenBody: (tokenId) => redis.get(key.token(tokenId)),
+    async branchSlots(branchId, from, to) {
+      const members = await range(key.branchSlots(branchId), from, to);
+      return members?.map((member) => {
+        const [slotId, doctorId] = member.split('|');
+        return { slotId, doctorId };
+      }) ?? null;
+    },
+    doctorSlots: (doctorId, from, to) => range(key.doctorSlots(doctorId), from, to),
+    getDoctors: (ids) => (ids.length ? redis.mget(ids.map(key.doctor)) : Promise.resolve([])),
+    async saveDoctors(doctors) {
+      if (doctors.length === 0) return;
+      const pipeline = redis.pipeline();
+      // Doctors' names rarely change; an hour-old name on a board is fine.
+      for (const doctor of doctors) pipeline.set(key.doctor(doctor.id), doctor.body, 'EX', 3600);
+      await pipeline.exec();
+    },
+    indexSlots,
   };
+}
+
+function indexEntry(state: SlotState): IndexedSlot {
+  return { slotId: state.slot.id, branchId: state.slot.branchId, doctorId: state.slot.doctorId, start: state.slot.start };
+}
+
+/** How many recent calls a view carries: boards show them because people miss their call. */
+const RECENT_CALLS = 5;
+
+/** Extension field of the view: the last tokens called (now being seen, or done), newest first. */
+function recentCalls(state: SlotState) {
+  return state.tokens
+    .filter((t) => t.status === 'CALLED' || t.status === 'COMPLETED')
+    .map((t) => ({ id: t.id, number: t.number, ...(t.label ? { label: t.label } : {}), status: t.status, at: t.calledAt ?? t.updatedAt }))
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.number - a.number))
+    .slice(0, RECENT_CALLS);
 }
