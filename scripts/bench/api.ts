@@ -1,5 +1,5 @@
 import { authHeaders } from '../lib/api-key';
-/** The few calls the bench makes outside autocannon: setup, readiness, counting. */
+/** The few calls the bench makes outside its load generator: setup, readiness, counting. */
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
