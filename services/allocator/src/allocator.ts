@@ -113,6 +113,16 @@ function createGroupCommitter(pool: Pool, onStatement: () => void) {
     });
 }
 
+/** Slots kept in memory per partition before finished ones are dropped (they reload on demand). */
+const MAX_CACHED_SLOTS = 5000;
+
+/** Drops slots that ended more than a day ago: a command for one reloads it from PostgreSQL. */
+function forgetFinishedSlots(slots: Map<string, SlotState>, now: number): void {
+  for (const [id, state] of slots) {
+    if (Date.parse(state.slot.end) < now - 24 * 3600_000) slots.delete(id);
+  }
+}
+
 /** Identifies one forward of a command (its hop), for recognising a republished copy. */
 function forwardId(command: Command): string {
   return `${command.commandId}#${command.hop ?? 0}`;
@@ -316,6 +326,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
 
     // Committed: only now does the in-memory state move forward.
     for (const [id, state] of result.changedSlots) ownership.slots.set(id, state);
+    if (ownership.slots.size > MAX_CACHED_SLOTS) forgetFinishedSlots(ownership.slots, now().getTime());
     ownership.nextOffset = nextOffset;
     resolveOffset(lastOffset);
     counters.batches += 1;
