@@ -23,7 +23,7 @@ import { Client as PgClient } from 'pg';
 import { call, isReady, mapLimit, sleep } from './bench/api';
 import { closedLoop, createClient, openLoop, percentiles, type LoadResult } from './bench/load';
 import { cpuMeter, findProcesses, peakRssMb } from './bench/procs';
-import { createRng } from './bench/prng';
+import { createRng } from './lib/rng';
 import { openStream, waitForVersion, type StreamClient } from './bench/streams';
 import { latencyChart, type ChartRow } from './bench/svg';
 import { operations, setup, type BenchSlot, type Setup } from './bench/workload';

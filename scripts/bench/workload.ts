@@ -4,7 +4,7 @@
  */
 import { call, mapLimit } from './api';
 import type { Op } from './load';
-import type { Rng } from './prng';
+import type { Rng } from '../lib/rng';
 
 export const SOURCES = [
   ['ONLINE', 40],

@@ -65,11 +65,11 @@ describe('smoke: real servers', () => {
   it('creates topics with a fixed partition count, idempotently', async () => {
     const prefix = uniquePrefix('topics');
     const kafka = createKafka({ brokers: servers.kafkaBrokers, clientId: 'topics', topicPrefix: prefix, partitions: 3 }, logger);
+    await ensureTopics(kafka, topicNames(prefix), 3);
+    await ensureTopics(kafka, topicNames(prefix), 3);
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, topicNames(prefix), 3);
-      await ensureTopics(admin, topicNames(prefix), 3);
       const metadata = await admin.fetchTopicMetadata({ topics: [topicNames(prefix).commands] });
       expect(metadata.topics[0].partitions).toHaveLength(3);
     } finally {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Message, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './config';
 
@@ -47,14 +47,20 @@ export function createProducer(kafka: Kafka, options: { idempotent?: boolean } =
 }
 
 /** Creates the topics with a fixed partition count if they do not exist yet. */
-export async function ensureTopics(admin: Admin, names: TopicNames, partitions: number): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = Object.values(names).filter((topic) => !existing.has(topic));
-  if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-  });
+export async function ensureTopics(kafka: Kafka, names: TopicNames, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = Object.values(names).filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface BatchingSender {

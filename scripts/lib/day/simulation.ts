@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Source } from '../seed-day';
 import { DayApi, DayError, type DaySlotView, type DayToken } from './api';
-import { createRng, type Rng } from './rng';
+import { createRng, type Rng } from '../rng';
 import { computeStats, type DayStats, type Refusal, type TokenOutcome } from './stats';
 
 // ---- Configuration ----

@@ -371,13 +371,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
 
   return {
     async start() {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await ensureTopics(admin, topics, config.kafka.partitions);
-      } finally {
-        await admin.disconnect();
-      }
+      await ensureTopics(kafka, topics, config.kafka.partitions);
       producer = createProducer(kafka);
       await producer.connect();
       sender = createBatchingSender(producer, { lingerMs: 0, maxBatch: 5000 });

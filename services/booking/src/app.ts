@@ -89,13 +89,7 @@ export async function buildApp(config: BookingConfig, deps: BookingDeps): Promis
   let retryTimer: NodeJS.Timeout | null = null;
   async function connectKafka(): Promise<void> {
     try {
-      const admin = deps.kafka.admin();
-      await admin.connect();
-      try {
-        await ensureTopics(admin, topics, config.kafka.partitions);
-      } finally {
-        await admin.disconnect();
-      }
+      await ensureTopics(deps.kafka, topics, config.kafka.partitions);
       await producer.connect();
       await waiter.start();
     } catch (err) {

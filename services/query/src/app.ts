@@ -62,13 +62,7 @@ export async function buildApp(config: QueryConfig, deps: QueryDeps): Promise<Fa
   registerLiveRoutes(app, { store, reads, access, pool: deps.pool, redis: deps.redis, logger: deps.logger, timeZone: config.timeZone });
 
   app.addHook('onReady', async () => {
-    const admin = deps.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, topics, config.kafka.partitions);
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureTopics(deps.kafka, topics, config.kafka.partitions);
     await projector.start();
   });
   app.addHook('onClose', () => projector.stop());

@@ -1,6 +1,6 @@
 /**
- * The day simulation's seeded randomness (mulberry32). Every decision of the simulation draws
- * from one Rng in event order, so the same seed replays the same day.
+ * Seeded randomness (mulberry32) for the scripts: the day simulation and the bench draw every
+ * decision from one Rng, so the same seed replays the same day or workload.
  */
 export interface Rng {
   /** Uniform in [0, 1). */
