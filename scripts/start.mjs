@@ -17,10 +17,16 @@ function runOrExit(cmd, args) {
 runOrExit('bash', ['scripts/kafka/start.sh']);
 runOrExit(tsx, ['packages/shared/src/db/migrate-cli.ts']);
 runOrExit(tsx, ['scripts/demo-keys.ts']);
+runOrExit(process.execPath, ['scripts/build.mjs']);
 
 const services = ['allocator', 'query', 'booking', 'edge'];
 const children = services.map((name) => {
-  const child = spawn(tsx, [`services/${name}/src/main.ts`], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The bundles run as plain JavaScript; --enable-source-maps keeps stack traces pointing at the sources.
+  const child = spawn(process.execPath, ['--enable-source-maps', `services/${name}/dist/main.js`], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`${name} exited (${signal ?? code}); stopping the others`);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
+/** Found through the package, so it holds from the sources and from a bundled service alike. */
+export const MIGRATIONS_DIR = path.join(path.dirname(require.resolve('@opd/shared/package.json')), 'migrations');
 
 /** Creates the database named in the URL when it does not exist (connecting to `postgres`). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
