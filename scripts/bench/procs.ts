@@ -1,5 +1,5 @@
 /**
- * The services' processes, found by command line (`services/<name>/src/main.ts`, started from
+ * The services' processes, found by command line (`services/<name>/dist/main.js` or `src/main.ts`, started from
  * this checkout; the tsx launcher wrapper is skipped), with their peak RSS (VmHWM) and CPU time.
  * Linux only (/proc); elsewhere the lists are empty.
  */
@@ -36,7 +36,7 @@ export function findProcesses(root: string): Proc[] {
     const args = cmdline(pid);
     if (args.length === 0) continue;
     const joined = args.join(' ');
-    const service = /services\/([a-z-]+)\/src\/main\.ts/.exec(joined);
+    const service = /services\/([a-z-]+)\/(?:src\/main\.ts|dist\/main\.js)/.exec(joined);
     if (service) {
       if (args.some((a) => a.endsWith(path.join('.bin', 'tsx')))) continue; // the launcher, not the service
       let cwd = '';
