@@ -11,6 +11,7 @@ module.exports = {
     '<rootDir>/test/**/*.test.ts',
   ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  setupFiles: ['<rootDir>/test/support/fast-check-seed.ts'],
   testTimeout: 60_000,
   // Two cores: integration suites each start services and Kafka clients.
   maxWorkers: 2,
