@@ -1,7 +1,7 @@
 /** Turns the pure core's outcomes into replies in the contract's HTTP terms. */
 import {
   ERROR_HTTP_STATUS,
-  buildSlotView,
+  publicTokens,
   errorBody,
   type Command,
   type Outcome,
@@ -18,12 +18,11 @@ export function replyFor(command: Command, state: SlotState | null, outcome: Out
       body: errorBody(outcome.code, outcome.message, outcome.details),
     };
   }
-  const view = buildSlotView(state!);
-  const token = view.tokens.find((t) => t.id === outcome.tokenId) ?? null;
-  const body: Record<string, unknown> = { token };
+  const promotedId = outcome.promotedIds[0];
+  const tokens = publicTokens(state!, promotedId ? [outcome.tokenId, promotedId] : [outcome.tokenId]);
+  const body: Record<string, unknown> = { token: tokens.get(outcome.tokenId) ?? null };
   if (command.type === 'token.cancel' || command.type === 'token.no-show') {
-    const promotedId = outcome.promotedIds[0];
-    body.promoted = promotedId ? (view.tokens.find((t) => t.id === promotedId) ?? null) : null;
+    body.promoted = promotedId ? (tokens.get(promotedId) ?? null) : null;
   }
   return { schemaVersion: 1, commandId: command.commandId, status: outcome.httpStatus, body };
 }

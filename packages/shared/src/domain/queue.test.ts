@@ -4,7 +4,8 @@
  */
 import type { Source, TokenStatus } from '../schemas/common';
 import { SOURCE_WEIGHT, type SlotState, type TokenRecord } from './model';
-import { activeCount, buildSlotView, compareQueueOrder, findPublicToken, toPublicSlot, toPublicToken } from './queue';
+import { activeCount, buildSlotView, compareQueueOrder, findPublicToken, publicTokens, toPublicSlot, toPublicToken } from './queue';
+import { applyCommand, createSlotState } from './allocation';
 
 const at = (minute: number): string => new Date(Date.parse('2025-03-03T09:00:00.000Z') + minute * 60_000).toISOString();
 
@@ -244,5 +245,20 @@ describe('public shapes', () => {
     expect(findPublicToken(state, 't1')).toMatchObject({ id: 't1', position: 2 });
     expect(findPublicToken(state, 't2')).toMatchObject({ id: 't2', position: 1 });
     expect(findPublicToken(state, 'missing')).toBeNull();
+  });
+});
+
+describe('publicTokens', () => {
+  it('gives exactly what the full view gives for the asked tokens', () => {
+    let state = createSlotState({ id: 's', doctorId: 'd', branchId: 'b', start: '2030-01-01T09:00:00.000Z', end: '2030-01-01T10:00:00.000Z', capacity: 2 });
+    const sources = ['WALK_IN', 'ONLINE', 'EMERGENCY', 'PAID_PRIORITY'] as const;
+    sources.forEach((source, i) => {
+      state = applyCommand(state, { type: 'token.book', tokenId: `t${i}`, source, patient: { name: `P${i}` }, onFull: 'waitlist' }, { now: `2030-01-01T08:0${i}:00.000Z` }).state;
+    });
+    const view = buildSlotView(state);
+    const some = publicTokens(state, ['t1', 't3', 'missing']);
+    expect([...some.keys()]).toEqual(['t1', 't3']);
+    expect(some.get('t1')).toEqual(view.tokens.find((t) => t.id === 't1'));
+    expect(some.get('t3')).toEqual(view.tokens.find((t) => t.id === 't3'));
   });
 });

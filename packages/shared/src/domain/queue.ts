@@ -126,8 +126,8 @@ export interface FullSlotView extends SlotView {
   tokens: Token[];
 }
 
-/** The prioritized view of a slot, computed the same way by the allocator and the read side. */
-export function buildSlotView(state: SlotState): FullSlotView {
+/** Queue and waitlist order, positions and estimates: what every public token of the slot needs. */
+function ordering(state: SlotState) {
   const queued = state.tokens.filter((t) => QUEUED_STATUSES.has(t.status)).sort(compareQueueOrder);
   const waitlisted = state.tokens.filter((t) => t.status === 'WAITLISTED').sort(compareQueueOrder);
   const positions = new Map<string, number>();
@@ -135,6 +135,12 @@ export function buildSlotView(state: SlotState): FullSlotView {
   waitlisted.forEach((t, i) => positions.set(t.id, i + 1));
   const estimates = estimatedTimes(state, queued);
   const publicToken = (t: TokenRecord) => toPublicToken(t, positions.get(t.id) ?? null, estimates.get(t.id));
+  return { queued, waitlisted, publicToken };
+}
+
+/** The prioritized view of a slot, computed the same way by the allocator and the read side. */
+export function buildSlotView(state: SlotState): FullSlotView {
+  const { queued, waitlisted, publicToken } = ordering(state);
   return {
     slot: toPublicSlot(state.slot, state.tokens),
     nowServing: state.tokens
@@ -148,6 +154,15 @@ export function buildSlotView(state: SlotState): FullSlotView {
   };
 }
 
+/** Some tokens of the slot as clients see them, without building the whole view (the allocator's replies). */
+export function publicTokens(state: SlotState, tokenIds: readonly string[]): Map<string, Token> {
+  const { publicToken } = ordering(state);
+  const wanted = new Set(tokenIds);
+  const found = new Map<string, Token>();
+  for (const token of state.tokens) if (wanted.has(token.id)) found.set(token.id, publicToken(token));
+  return found;
+}
+
 export function findPublicToken(state: SlotState, tokenId: string): Token | null {
-  return buildSlotView(state).tokens.find((t) => t.id === tokenId) ?? null;
+  return publicTokens(state, [tokenId]).get(tokenId) ?? null;
 }
