@@ -20,7 +20,7 @@ import {
   type Command,
   type KafkaConfig,
   type Reply,
-  type SlotSnapshotEvent,
+  type SlotChangedEvent,
   type SlotState,
 } from '@opd/shared';
 import { applyBatch } from './apply-batch';
@@ -285,7 +285,14 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
 
       const outbox: OutboxMessage[] = [];
       for (const state of result.changedSlots.values()) {
-        const event: SlotSnapshotEvent = { schemaVersion: 1, type: 'slot.snapshot', slot: state.slot, tokens: state.tokens };
+        // Only what changed travels: a slot's full token list per booking was most of the bytes.
+        const event: SlotChangedEvent = {
+          schemaVersion: 1,
+          type: 'slot.changed',
+          baseVersion: ownership.slots.get(state.slot.id)?.slot.version ?? 0,
+          slot: state.slot,
+          tokens: state.tokens.filter((t) => result.changedTokens.has(t.id)),
+        };
         outbox.push({ topic: topics.events, key: state.slot.id, value: JSON.stringify(event) });
       }
       for (const forward of result.forwards) {

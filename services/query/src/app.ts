@@ -44,6 +44,7 @@ export async function buildApp(config: QueryConfig, deps: QueryDeps): Promise<Fa
     topic: topics.events,
     groupId: `${config.kafka.topicPrefix}opd-query-projector`,
     store,
+    pool: deps.pool,
     logger: deps.logger,
   });
 

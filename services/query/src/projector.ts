@@ -1,11 +1,29 @@
 /**
- * Projects the allocator's slot snapshots into the Redis read model. Offsets are committed after
- * Redis has the batch, so a crash replays snapshots, and the version check makes replays harmless.
+ * Projects the allocator's slot events into the Redis read model. An event carries only what a
+ * batch changed (`slot.changed`, against a base version); the projector keeps the slots of its
+ * partitions in memory to apply them, and rebuilds a slot from PostgreSQL when it does not hold
+ * the base version (after a start, a rebalance or a gap). Offsets are committed after Redis has
+ * the batch, so a crash replays events, and the version checks make replays harmless.
  */
 import type { Consumer, Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { SlotSnapshotEventSchema, type SlotState } from '@opd/shared';
+import { SlotEventSchema, loadSlotStates, type SlotEvent, type SlotState } from '@opd/shared';
 import type { ViewStore } from './view-store';
+
+/** Slots held in memory (the busiest recent ones); a dropped slot is reloaded when it changes. */
+const CACHED_SLOTS = 20_000;
+
+/** The slot after the event, or null when the event is older than what is held (a replay). */
+export function applySlotEvent(held: SlotState | undefined, event: SlotEvent): SlotState | 'stale' | 'rebuild' {
+  if (held && held.slot.version >= event.slot.version) return 'stale';
+  if (event.type === 'slot.snapshot') return { slot: event.slot, tokens: event.tokens };
+  if (event.baseVersion === 0) return { slot: event.slot, tokens: event.tokens };
+  if (!held || held.slot.version !== event.baseVersion) return 'rebuild';
+  const tokens = new Map(held.tokens.map((t) => [t.id, t]));
+  for (const token of event.tokens) tokens.set(token.id, token);
+  return { slot: event.slot, tokens: [...tokens.values()].sort((a, b) => a.number - b.number) };
+}
 
 export interface Projector {
   start(): Promise<void>;
@@ -13,8 +31,21 @@ export interface Projector {
   isRunning(): boolean;
 }
 
-export function createProjector(options: { kafka: Kafka; topic: string; groupId: string; store: ViewStore; logger: Logger }): Projector {
-  const { kafka, topic, store, logger } = options;
+export function createProjector(options: {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  store: ViewStore;
+  pool: Pool;
+  logger: Logger;
+}): Projector {
+  const { kafka, topic, store, pool, logger } = options;
+  const slots = new Map<string, SlotState>();
+  const hold = (state: SlotState) => {
+    slots.delete(state.slot.id);
+    if (slots.size >= CACHED_SLOTS) slots.delete(slots.keys().next().value as string);
+    slots.set(state.slot.id, state);
+  };
   let consumer: Consumer | null = null;
   let running = false;
 
@@ -36,20 +67,26 @@ export function createProjector(options: { kafka: Kafka; topic: string; groupId:
       void consumer.run({
         partitionsConsumedConcurrently: 12,
         eachBatch: async ({ batch, heartbeat }) => {
-          // Only the newest snapshot of each slot in the batch matters.
-          const latest = new Map<string, SlotState>();
+          // Events apply in order; Redis gets each touched slot once, in its newest state.
+          const touched = new Map<string, SlotState>();
           for (const message of batch.messages) {
             if (!message.value) continue;
-            const parsed = SlotSnapshotEventSchema.safeParse(JSON.parse(message.value.toString()));
+            const parsed = SlotEventSchema.safeParse(JSON.parse(message.value.toString()));
             if (!parsed.success) {
-              logger.warn({ offset: message.offset }, 'malformed snapshot ignored');
+              logger.warn({ offset: message.offset }, 'malformed slot event ignored');
               continue;
             }
-            const { slot, tokens } = parsed.data;
-            const seen = latest.get(slot.id);
-            if (!seen || seen.slot.version < slot.version) latest.set(slot.id, { slot, tokens });
+            const event = parsed.data;
+            let next = applySlotEvent(slots.get(event.slot.id), event);
+            if (next === 'rebuild') {
+              // PostgreSQL holds at least this version: the event was published after its commit.
+              next = (await loadSlotStates(pool, [event.slot.id])).get(event.slot.id) ?? 'stale';
+            }
+            if (next === 'stale') continue;
+            hold(next);
+            touched.set(next.slot.id, next);
           }
-          await store.saveMany([...latest.values()]);
+          await store.saveMany([...touched.values()]);
           await heartbeat();
         },
       }).catch((err) => {
@@ -60,6 +97,7 @@ export function createProjector(options: { kafka: Kafka; topic: string; groupId:
     async stop() {
       running = false;
       await consumer?.disconnect();
+      slots.clear();
     },
     isRunning: () => running,
   };

@@ -216,4 +216,22 @@ export const SlotSnapshotEventSchema = z.object({
 });
 export type SlotSnapshotEvent = z.infer<typeof SlotSnapshotEventSchema>;
 
+/**
+ * What a batch changed in a slot: the slot record and only the tokens created or changed, against
+ * `baseVersion` (the slot's version before the batch; 0 for a new slot). A reader that holds the
+ * slot at `baseVersion` applies it; any other reader rebuilds the slot from PostgreSQL, which
+ * already holds this version (events are published after the commit).
+ */
+export const SlotChangedEventSchema = z.object({
+  schemaVersion: z.literal(1),
+  type: z.literal('slot.changed'),
+  baseVersion: z.number().int(),
+  slot: SlotRecordSchema,
+  tokens: z.array(TokenRecordSchema),
+});
+export type SlotChangedEvent = z.infer<typeof SlotChangedEventSchema>;
+
+export const SlotEventSchema = z.discriminatedUnion('type', [SlotSnapshotEventSchema, SlotChangedEventSchema]);
+export type SlotEvent = z.infer<typeof SlotEventSchema>;
+
 export const REPLY_TO_HEADER = 'reply-to';
