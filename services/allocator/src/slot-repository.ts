@@ -66,26 +66,11 @@ export interface BatchCommit {
 }
 
 /**
- * Commits a batch in one statement (see migration 004_commit_batch.sql). Returns the outbox row id
+ * Commits a batch in one statement (`opd_commit_batch`, migration 005). Returns the outbox row id
  * (null when there was nothing to publish), or 'fenced' when another allocator owns the partition.
  */
 export async function commitBatch(db: Pool, batch: BatchCommit): Promise<string | null | 'fenced'> {
-  const { rows } = await db.query<{ outbox_id: string | null }>(
-    'SELECT opd_commit_batch($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb) AS outbox_id',
-    [
-      batch.topic,
-      batch.partition,
-      batch.epoch,
-      batch.nextOffset,
-      JSON.stringify(slotRows(batch.slots)),
-      JSON.stringify(tokenRows(batch.tokens)),
-      JSON.stringify(batch.outbox),
-      JSON.stringify(batch.forwarded.map((f) => ({ command_id: f.commandId, slot_id: f.slotId }))),
-    ],
-  );
-  const id = rows[0].outbox_id;
-  if (id === null) return 'fenced';
-  return id === '0' ? null : id;
+  return (await commitBatches(db, [batch]))[0];
 }
 
 /**

@@ -9,7 +9,7 @@
  * announced is remembered by token id + status (memory and localStorage), so a reconnect or a
  * reload never announces a call twice; the first snapshot after opening the page is silent.
  */
-import { escapeHtml, scriptJson } from './html';
+import { XHR_JSON_ES5, escapeHtml, scriptJson } from './html';
 
 export interface DisplayPageConfig {
   branchId: string;
@@ -119,18 +119,7 @@ const SCRIPT = `
     try { if (window.localStorage) window.localStorage.setItem(STORE_KEY, JSON.stringify(announced)); } catch (e) { /* private mode, full */ }
   }
 
-  function xhrJson(url, done) {
-    var xhr = new XMLHttpRequest();
-    xhr.open('GET', url, true);
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.onreadystatechange = function () {
-      if (xhr.readyState !== 4) return;
-      var body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
-      done(xhr.status, body);
-    };
-    xhr.send(null);
-  }
+${XHR_JSON_ES5}
 
   /* ---- sound ---- */
   function audio() {

@@ -38,3 +38,17 @@ export function messagePage(title: string, message: string): string {
 <style>body{margin:0;font-family:Arial,Helvetica,sans-serif;background:#0d2233;color:#fff;display:flex;align-items:center;justify-content:center;min-height:100vh;text-align:center}h1{font-size:2em;margin:0 0 .5em}p{font-size:1.2em;color:#b8cad8;padding:0 1em}</style>
 </head><body><div><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></div></body></html>`;
 }
+
+/** `xhrJson(url, done(status, body))` for the pages' scripts: ES5, for old TV and phone browsers. */
+export const XHR_JSON_ES5 = `  function xhrJson(url, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open('GET', url, true);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.onreadystatechange = function () {
+      if (xhr.readyState !== 4) return;
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      done(xhr.status, body);
+    };
+    xhr.send(null);
+  }`;

@@ -5,7 +5,7 @@
  * GET /api/tokens/{id}. ES5 for old phones; the patient's own name is not shown either (the link
  * may be shared or seen over a shoulder).
  */
-import { escapeHtml, scriptJson } from './html';
+import { XHR_JSON_ES5, escapeHtml, scriptJson } from './html';
 
 export interface TokenPageData {
   token: Record<string, unknown>;
@@ -59,18 +59,7 @@ const SCRIPT = `
     var days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
     return days[s.getDay()] + ' ' + s.getDate() + '/' + (s.getMonth() + 1) + '  ' + pad(s.getHours()) + ':' + pad(s.getMinutes()) + '\\u2013' + pad(e.getHours()) + ':' + pad(e.getMinutes());
   }
-  function xhrJson(url, done) {
-    var xhr = new XMLHttpRequest();
-    xhr.open('GET', url, true);
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.onreadystatechange = function () {
-      if (xhr.readyState !== 4) return;
-      var body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
-      done(xhr.status, body);
-    };
-    xhr.send(null);
-  }
+${XHR_JSON_ES5}
   function beep() {
     try {
       var AC = window.AudioContext || window.webkitAudioContext;
