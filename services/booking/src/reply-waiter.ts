@@ -40,7 +40,9 @@ export function createReplyWaiter(options: {
 
   return {
     async start() {
-      consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 20, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      // minBytes 1 (the default): the broker answers a fetch as soon as any reply is there, so a long
+      // maxWait adds no latency; it only stops an idle gateway from polling the broker 50 times a second.
+      consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500, sessionTimeout: 10_000, heartbeatInterval: 1000 });
       const joined = new Promise<void>((resolve) => {
         consumer!.on(consumer!.events.GROUP_JOIN, () => {
           ready = true;
