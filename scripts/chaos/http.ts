@@ -1,3 +1,5 @@
+import { request } from '../lib/http';
+
 /** The chaos run's HTTP client: never throws, records status, body, error and duration of each answer. */
 export interface Answer {
   /** HTTP status; 0 when there was no answer (connection refused, reset, timeout). */
@@ -17,22 +19,8 @@ export async function send(
 ): Promise<Answer> {
   const started = Date.now();
   try {
-    const response = await fetch(base + path, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    let parsed: unknown = undefined;
-    if (text) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    return { status: response.status, body: parsed, ms: Date.now() - started };
+    const response = await request(base, method, path, body, { headers, timeoutMs });
+    return { status: response.status, body: response.body, ms: Date.now() - started };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { status: 0, body: undefined, error: cause ?? (err as Error).message, ms: Date.now() - started };
