@@ -65,13 +65,19 @@ describe('smoke: real servers', () => {
   it('creates topics with a fixed partition count, idempotently', async () => {
     const prefix = uniquePrefix('topics');
     const kafka = createKafka({ brokers: servers.kafkaBrokers, clientId: 'topics', topicPrefix: prefix, partitions: 3 }, logger);
-    await ensureTopics(kafka, topicNames(prefix), 3);
+    // Three services start at once and race to create the same topics; each must return with every
+    // partition led, so its first produce or subscribe cannot meet a topic the broker does not know yet.
+    await Promise.all([1, 2, 3].map(() => ensureTopics(kafka, topicNames(prefix), 3)));
     await ensureTopics(kafka, topicNames(prefix), 3);
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const metadata = await admin.fetchTopicMetadata({ topics: [topicNames(prefix).commands] });
-      expect(metadata.topics[0].partitions).toHaveLength(3);
+      const metadata = await admin.fetchTopicMetadata({ topics: Object.values(topicNames(prefix)) });
+      expect(metadata.topics).toHaveLength(3);
+      for (const topic of metadata.topics) {
+        expect(topic.partitions).toHaveLength(3);
+        expect(topic.partitions.every((partition) => partition.leader >= 0)).toBe(true);
+      }
     } finally {
       await admin.disconnect();
     }

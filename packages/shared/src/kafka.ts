@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Message, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './config';
 
@@ -46,21 +46,62 @@ export function createProducer(kafka: Kafka, options: { idempotent?: boolean } =
   });
 }
 
-/** Creates the topics with a fixed partition count if they do not exist yet. */
-export async function ensureTopics(kafka: Kafka, names: TopicNames, partitions: number): Promise<void> {
+/** Creates the topics with a fixed partition count if they do not exist yet, and waits until each has a leader. */
+export async function ensureTopics(
+  kafka: Kafka,
+  names: TopicNames,
+  partitions: number,
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  const topics = Object.values(names);
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = Object.values(names).filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-    });
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      // Our own wait below: kafkajs' waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+      // KRaft broker answers until it has replayed the controller's record of the new topic.
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      });
+    }
+    await waitForLeaders(admin, topics, options.timeoutMs ?? 30_000);
   } finally {
     await admin.disconnect();
   }
+}
+
+const TOPIC_NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let notReady: string;
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      const leaderless = metadata.filter((topic) => topic.partitions.some((partition) => partition.leader < 0));
+      if (leaderless.length === 0) return;
+      notReady = `no leader yet for ${leaderless.map((topic) => topic.name).join(', ')}`;
+    } catch (error) {
+      const type = kafkaErrorType(error);
+      if (!type || !TOPIC_NOT_READY.has(type)) throw error;
+      notReady = type;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Kafka topics ${topics.join(', ')} not ready after ${timeoutMs} ms: ${notReady}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** kafkajs puts the protocol error's type on the error itself or, once its retrier gives up, on the cause. */
+function kafkaErrorType(error: unknown): string | undefined {
+  const { type, cause, originalError } = error as { type?: string; cause?: unknown; originalError?: unknown };
+  if (type) return type;
+  const inner = cause ?? originalError;
+  return inner ? kafkaErrorType(inner) : undefined;
 }
 
 export interface BatchingSender {
