@@ -113,6 +113,10 @@ function createGroupCommitter(pool: Pool, onStatement: () => void) {
     });
 }
 
+/** An outbox row older than this on one of our partitions was left behind: publish it. */
+const STALE_OUTBOX_MS = 5000;
+const OUTBOX_SWEEP_EVERY_MS = 2000;
+
 /** Slots kept in memory per partition before finished ones are dropped (they reload on demand). */
 const MAX_CACHED_SLOTS = 5000;
 
@@ -143,6 +147,9 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
   let sender: BatchingSender | null = null;
   let running = false;
   let relayTimer: NodeJS.Timeout | null = null;
+  /** This instance's partitions of the command topic since the last rebalance, claimed or not. */
+  let assigned: number[] = [];
+  let lastSweep = 0;
 
   /** Takes ownership of a partition: bumps its epoch and publishes what a previous owner left unpublished. */
   async function claim(partition: number): Promise<OwnedPartition> {
@@ -360,8 +367,32 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     await pool.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids]).catch((err) => log.warn({ err }, 'outbox delete failed'));
   }
 
+  /**
+   * Publishes outbox rows that have waited longer than STALE_OUTBOX_MS on our partitions. A partition
+   * is only claimed (and its leftovers relayed) when a command for it arrives, so without this a row
+   * left by an owner killed between commit and publish would wait for the next booking on that
+   * partition, which may never come. Publishing twice is harmless; losing a reply or event is not.
+   */
+  async function sweepStaleOutbox(): Promise<void> {
+    if (assigned.length === 0 || Date.now() - lastSweep < OUTBOX_SWEEP_EVERY_MS) return;
+    lastSweep = Date.now();
+    const { rows } = await pool.query<{ id: string; kafka_partition: number; messages: OutboxMessage[] }>(
+      `SELECT id, kafka_partition, messages FROM outbox
+        WHERE source_topic = $1 AND kafka_partition = ANY($2::int[])
+          AND created_at < now() - make_interval(secs => $3 / 1000.0)
+        ORDER BY id LIMIT 1000`,
+      [topics.commands, assigned, STALE_OUTBOX_MS],
+    );
+    for (const row of rows) {
+      await publish(row.messages);
+      await pool.query('DELETE FROM outbox WHERE id = $1', [row.id]);
+    }
+    if (rows.length) log.warn({ rows: rows.length, partitions: [...new Set(rows.map((r) => r.kafka_partition))] }, 'stale outbox rows published');
+  }
+
   async function relayPending(): Promise<void> {
     await deletePublished();
+    await sweepStaleOutbox().catch((err) => log.warn({ err: (err as Error).message }, 'outbox sweep failed; will retry'));
     for (const partition of [...unpublished.keys()]) {
       if (!owned.has(partition)) {
         unpublished.delete(partition);
@@ -395,6 +426,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         // Whatever we owned before the rebalance may have had another owner in between: reload.
         owned.clear();
+        assigned = payload.memberAssignment[topics.commands] ?? [];
         running = true;
         log.info({ assignment: payload.memberAssignment }, 'joined allocator group');
       });
