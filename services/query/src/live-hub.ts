@@ -157,6 +157,8 @@ export function createLiveHub(options: LiveHubOptions): LiveHub {
       subscriber = sub;
       sub.on('error', (err: Error) => logger.warn({ err: err.message }, 'live subscriber error'));
       sub.on('message', (_channel: string, message: string) => {
+        // Every view change of every slot arrives here; with no screen open there is nothing to parse.
+        if (bySlot.size === 0 && byBranch.size === 0) return;
         const change = parseViewChange(message);
         if (change) dispatch(change);
         else logger.warn('unparseable slot change ignored');
