@@ -20,9 +20,12 @@ runOrExit(tsx, ['scripts/demo-keys.ts']);
 runOrExit(process.execPath, ['scripts/build.mjs']);
 
 const services = ['allocator', 'query', 'booking', 'edge'];
+// Extra node flags for every service, e.g. SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+// (node refuses --cpu-prof in NODE_OPTIONS).
+const extraNodeArgs = (env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const children = services.map((name) => {
   // The bundles run as plain JavaScript; --enable-source-maps keeps stack traces pointing at the sources.
-  const child = spawn(process.execPath, ['--enable-source-maps', `services/${name}/dist/main.js`], {
+  const child = spawn(process.execPath, [...extraNodeArgs, '--enable-source-maps', `services/${name}/dist/main.js`], {
     cwd: root,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],

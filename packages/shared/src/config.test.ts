@@ -7,6 +7,7 @@ describe('parseEnv', () => {
     expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/opd');
     expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(env.EDGE_PORT).toBe(8080);
+    expect([env.EDGE_MAX_IN_FLIGHT_WRITES, env.EDGE_MAX_IN_FLIGHT_READS]).toEqual([256, 1024]);
   });
 
   it('splits a broker list', () => {
@@ -16,7 +17,7 @@ describe('parseEnv', () => {
   it('names every bad variable in one error', () => {
     let error: unknown;
     try {
-      parseEnv({ DATABASE_URL: 'mysql://x', EDGE_PORT: 'eighty', KAFKA_PARTITIONS: '0', TIME_ZONE: 'Mars/Olympus' });
+      parseEnv({ DATABASE_URL: 'mysql://x', EDGE_PORT: 'eighty', KAFKA_PARTITIONS: '0', TIME_ZONE: 'Mars/Olympus', EDGE_MAX_IN_FLIGHT_WRITES: '-1' });
     } catch (err) {
       error = err;
     }
@@ -26,5 +27,6 @@ describe('parseEnv', () => {
     expect(message).toContain('EDGE_PORT');
     expect(message).toContain('KAFKA_PARTITIONS');
     expect(message).toContain('TIME_ZONE');
+    expect(message).toContain('EDGE_MAX_IN_FLIGHT_WRITES');
   });
 });

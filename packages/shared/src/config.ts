@@ -56,6 +56,9 @@ export const EnvSchema = z.object({
   BOOKING_URL: urlList(['http:', 'https:']).default('http://127.0.0.1:3001'),
   QUERY_URL: url(['http:', 'https:']).default('http://127.0.0.1:3002'),
   ALLOCATOR_URL: url(['http:', 'https:']).default('http://127.0.0.1:3003'),
+  /** Requests the edge forwards at once before it answers 503 + Retry-After (0 = no limit). */
+  EDGE_MAX_IN_FLIGHT_WRITES: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  EDGE_MAX_IN_FLIGHT_READS: z.coerce.number().int().min(0).max(1_000_000).default(1024),
   /** How long the gateway waits for the allocator before answering 202. */
   REPLY_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),

@@ -11,7 +11,16 @@ export interface EdgeConfig {
   allocatorUrl: string;
   /** Browser origins (the online portal) allowed to call the API. */
   corsOrigins: string[];
+  /**
+   * Requests forwarded and not yet answered by the service behind, per kind (0 = no limit).
+   * Past it the edge answers 503 UNAVAILABLE with Retry-After at once: under overload a client
+   * learns to retry in a second instead of waiting in a queue that only grows (and holds memory).
+   * Display streams are not counted: they stay open by design.
+   */
+  maxInFlight?: { writes: number; reads: number };
 }
+
+const DEFAULT_MAX_IN_FLIGHT = { writes: 256, reads: 1024 };
 
 export interface EdgeDeps {
   logger: Logger;
@@ -67,9 +76,18 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     allocator: upstreamReady(upstream.allocator),
   });
 
+  const maxInFlight = config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const inFlight = { writes: 0, reads: 0 };
+
   async function forward(request: FastifyRequest, reply: FastifyReply) {
     const read = request.method === 'GET' || request.method === 'HEAD';
-    const target = !read ? bookingPool() : STREAM_PATH.test(request.url) ? upstream.streams : upstream.query;
+    const stream = read && STREAM_PATH.test(request.url);
+    const target = !read ? bookingPool() : stream ? upstream.streams : upstream.query;
+    const kind = read ? 'reads' : 'writes';
+    if (!stream && maxInFlight[kind] > 0 && inFlight[kind] >= maxInFlight[kind]) {
+      // Nothing was forwarded, so a retry (with the same Idempotency-Key) is always safe.
+      throw new AppError('UNAVAILABLE', 'Too many requests in progress; retry shortly', { limit: kind }, 1);
+    }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name)) continue;
@@ -77,6 +95,7 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     }
     headers['x-forwarded-for'] = request.ip;
     let response;
+    if (!stream) inFlight[kind] += 1;
     try {
       response = await target.request({
         method: request.method as 'GET',
@@ -87,6 +106,8 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     } catch (err) {
       request.log.warn({ err: (err as Error).message, url: request.url }, 'upstream unavailable');
       throw new AppError('UNAVAILABLE', 'Service temporarily unavailable', undefined, 1);
+    } finally {
+      if (!stream) inFlight[kind] -= 1;
     }
     reply.code(response.statusCode);
     for (const [name, value] of Object.entries(response.headers)) {
