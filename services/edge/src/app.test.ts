@@ -62,7 +62,7 @@ describe('edge in-flight limits', () => {
     const shed = await post();
     expect(shed.status).toBe(503);
     expect(shed.headers.get('retry-after')).toBe('1');
-    const body = await shed.json();
+    const body = (await shed.json()) as { error: { code: string; details: unknown } };
     expect(body.error.code).toBe('UNAVAILABLE');
     expect(body.error.details).toEqual({ limit: 'writes' });
     expect(upstream.held).toHaveLength(2);
@@ -84,7 +84,7 @@ describe('edge in-flight limits', () => {
     await waitFor(() => upstream.held.length === 3);
     const shed = await fetch(`${edgeUrl}/api/tokens/view/s4`);
     expect(shed.status).toBe(503);
-    expect((await shed.json()).error.details).toEqual({ limit: 'reads' });
+    expect(((await shed.json()) as { error: { details: unknown } }).error.details).toEqual({ limit: 'reads' });
 
     // A stream is forwarded even with every read slot taken.
     const controller = new AbortController();

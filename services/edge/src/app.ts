@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Pool as HttpPool } from 'undici';
@@ -95,6 +96,7 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     }
     headers['x-forwarded-for'] = request.ip;
     let response;
+    let body: Buffer | Readable;
     if (!stream) inFlight[kind] += 1;
     try {
       response = await target.request({
@@ -103,6 +105,8 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
         headers,
         body: Buffer.isBuffer(request.body) ? request.body : undefined,
       });
+      // Ordinary answers are small (a view is a few KB): one buffer costs less than piping a stream.
+      body = stream ? response.body : Buffer.from(await response.body.arrayBuffer());
     } catch (err) {
       request.log.warn({ err: (err as Error).message, url: request.url }, 'upstream unavailable');
       throw new AppError('UNAVAILABLE', 'Service temporarily unavailable', undefined, 1);
@@ -113,7 +117,7 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) void reply.header(name, value);
     }
-    return reply.send(response.body);
+    return reply.send(body);
   }
 
   registerBrowserPolicy(app, config.corsOrigins);
