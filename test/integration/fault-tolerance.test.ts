@@ -65,24 +65,42 @@ describe('exactly-once effects', () => {
     expect(await tokenNumbers(system.pool, slotId)).toEqual([1, 2]);
   });
 
-  it('events committed but never published reach the read side through the next owner', async () => {
+  /**
+   * What a crash between COMMIT and publish leaves behind: the slot's owner is stopped after one
+   * booking, then its capacity change is in PostgreSQL and its event only in the outbox.
+   */
+  async function leaveUnpublishedCapacityChange(capacity: number, outboxRowAge = '0 seconds'): Promise<string> {
     const { slotId } = await createDoctorWithSlot(system.edgeUrl, { capacity: 3 });
     expect((await book(system, slotId, 'Seen')).status).toBe(201);
     await eventually(() => api(system, 'GET', `/api/tokens/view/${slotId}`), (r) => r.body?.queue?.length === 1);
     await system.allocators[0].close();
 
-    // What a crash between COMMIT and publish leaves behind: state in PostgreSQL, its events in the outbox.
     const state = (await loadSlotStates(system.pool, [slotId])).get(slotId)!;
-    const changed = { ...state, slot: { ...state.slot, capacity: 7, version: state.slot.version + 1 } };
-    await system.pool.query('UPDATE slots SET capacity = 7, version = $2 WHERE id = $1', [slotId, changed.slot.version]);
+    const changed = { ...state, slot: { ...state.slot, capacity, version: state.slot.version + 1 } };
+    await system.pool.query('UPDATE slots SET capacity = $3, version = $2 WHERE id = $1', [slotId, changed.slot.version, capacity]);
     const { rows } = await system.pool.query('SELECT kafka_partition FROM slots WHERE id = $1', [slotId]);
     const event: SlotSnapshotEvent = { schemaVersion: 1, type: 'slot.snapshot', slot: changed.slot, tokens: changed.tokens };
-    await system.pool.query('INSERT INTO outbox (source_topic, kafka_partition, messages) VALUES ($1, $2, $3)', [
-      topicNames(system.prefix).commands,
-      rows[0].kafka_partition,
-      JSON.stringify([{ topic: topicNames(system.prefix).events, key: slotId, value: JSON.stringify(event) }]),
-    ]);
+    await system.pool.query(
+      'INSERT INTO outbox (source_topic, kafka_partition, messages, created_at) VALUES ($1, $2, $3, now() - $4::interval)',
+      [
+        topicNames(system.prefix).commands,
+        rows[0].kafka_partition,
+        JSON.stringify([{ topic: topicNames(system.prefix).events, key: slotId, value: JSON.stringify(event) }]),
+        outboxRowAge,
+      ],
+    );
+    return slotId;
+  }
 
+  /** Published rows are deleted in bulk shortly after. */
+  const outboxRowsLeft = () =>
+    eventually(
+      async () => (await system.pool.query('SELECT count(*)::int AS n FROM outbox WHERE source_topic = $1', [topicNames(system.prefix).commands])).rows[0].n,
+      (n) => n === 0,
+    );
+
+  it('events committed but never published reach the read side through the next owner', async () => {
+    const slotId = await leaveUnpublishedCapacityChange(7);
     await system.addAllocator();
     // The new owner claims the partition when its first command arrives.
     expect((await book(system, slotId, 'Wakes the owner')).status).toBe(201);
@@ -91,39 +109,15 @@ describe('exactly-once effects', () => {
       (r) => r.body?.slot?.capacity === 7 && r.body.queue.length === 2,
     );
     expect(view.body.slot.capacity).toBe(7);
-    // Published rows are deleted in bulk shortly after.
-    const left = await eventually(
-      async () => (await system.pool.query('SELECT count(*)::int AS n FROM outbox WHERE source_topic = $1', [topicNames(system.prefix).commands])).rows[0].n,
-      (n) => n === 0,
-    );
-    expect(left).toBe(0);
+    expect(await outboxRowsLeft()).toBe(0);
   });
 
   it('events left in the outbox by a killed owner are published even if no command for that partition ever comes', async () => {
-    const { slotId } = await createDoctorWithSlot(system.edgeUrl, { capacity: 3 });
-    expect((await book(system, slotId, 'Seen')).status).toBe(201);
-    await eventually(() => api(system, 'GET', `/api/tokens/view/${slotId}`), (r) => r.body?.queue?.length === 1);
-    await system.allocators[0].close();
-
-    // The owner committed a capacity change and died before publishing it; nobody books again.
-    const state = (await loadSlotStates(system.pool, [slotId])).get(slotId)!;
-    const changed = { ...state, slot: { ...state.slot, capacity: 9, version: state.slot.version + 1 } };
-    await system.pool.query('UPDATE slots SET capacity = 9, version = $2 WHERE id = $1', [slotId, changed.slot.version]);
-    const { rows } = await system.pool.query('SELECT kafka_partition FROM slots WHERE id = $1', [slotId]);
-    const event: SlotSnapshotEvent = { schemaVersion: 1, type: 'slot.snapshot', slot: changed.slot, tokens: changed.tokens };
-    await system.pool.query(
-      `INSERT INTO outbox (source_topic, kafka_partition, messages, created_at) VALUES ($1, $2, $3, now() - interval '1 minute')`,
-      [topicNames(system.prefix).commands, rows[0].kafka_partition, JSON.stringify([{ topic: topicNames(system.prefix).events, key: slotId, value: JSON.stringify(event) }])],
-    );
-
+    const slotId = await leaveUnpublishedCapacityChange(9, '1 minute');
     await system.addAllocator();
     const view = await eventually(() => api(system, 'GET', `/api/tokens/view/${slotId}`), (r) => r.body?.slot?.capacity === 9, 20_000);
     expect(view.body.queue).toHaveLength(1);
-    const left = await eventually(
-      async () => (await system.pool.query('SELECT count(*)::int AS n FROM outbox WHERE source_topic = $1', [topicNames(system.prefix).commands])).rows[0].n,
-      (n) => n === 0,
-    );
-    expect(left).toBe(0);
+    expect(await outboxRowsLeft()).toBe(0);
   });
 });
 
