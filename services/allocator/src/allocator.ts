@@ -172,11 +172,16 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       'SELECT id, messages FROM outbox WHERE source_topic = $1 AND kafka_partition = $2 ORDER BY id',
       [topics.commands, partition],
     );
+    await publishRows(rows);
+    if (rows.length) log.info({ partition, rows: rows.length }, 'outbox leftovers published');
+  }
+
+  /** In id order, each row deleted once published: a crash in between only publishes it again. */
+  async function publishRows(rows: { id: string; messages: OutboxMessage[] }[]): Promise<void> {
     for (const row of rows) {
       await publish(row.messages);
       await pool.query('DELETE FROM outbox WHERE id = $1', [row.id]);
     }
-    if (rows.length) log.info({ partition, rows: rows.length }, 'outbox leftovers published');
   }
 
   async function publish(messages: OutboxMessage[]): Promise<void> {
@@ -383,10 +388,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
         ORDER BY id LIMIT 1000`,
       [topics.commands, assigned, STALE_OUTBOX_MS],
     );
-    for (const row of rows) {
-      await publish(row.messages);
-      await pool.query('DELETE FROM outbox WHERE id = $1', [row.id]);
-    }
+    await publishRows(rows);
     if (rows.length) log.warn({ rows: rows.length, partitions: [...new Set(rows.map((r) => r.kafka_partition))] }, 'stale outbox rows published');
   }
 
