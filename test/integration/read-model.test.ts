@@ -37,6 +37,21 @@ describe('read model in Redis', () => {
     expect(later.body.slots.map((s: { id: string }) => s.id)).toEqual([first, second, third]);
   });
 
+  it('a token whose key was lost while its slot\'s keys survived (a partial flush) is rebuilt on read', async () => {
+    const { slotId } = await createDoctorWithSlot(system.edgeUrl, { capacity: 5 });
+    const booked = await api('POST', '/api/tokens/book', { slotId, source: 'ONLINE', patient: { name: 'Lost Key', phone: '+1 555 0100' } });
+    expect(booked.status).toBe(201);
+    const tokenId = booked.body.token.id as string;
+    const before = await eventually(() => api('GET', `/api/tokens/${tokenId}`), (r) => r.status === 200);
+
+    // A flush removes keys in batches: here the token's key went, the slot's version and view stayed.
+    expect(await system.redis.del(`${system.prefix}token:${tokenId}`)).toBe(1);
+    const read = await api('GET', `/api/tokens/${tokenId}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(before.body);
+    expect(await system.redis.exists(`${system.prefix}token:${tokenId}`)).toBe(1);
+  });
+
   it('views carry the recent calls a board shows', async () => {
     const { slotId } = await createDoctorWithSlot(system.edgeUrl, { capacity: 3 });
     const walkIn = await api('POST', '/api/tokens/book', { slotId, source: 'WALK_IN', patient: { name: 'Called soon' } });

@@ -22,9 +22,13 @@ import { buildSlotView, type SlotState } from '@opd/shared';
 const SAVE_IF_NEWER = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local incoming = tonumber(ARGV[1])
-if current >= incoming then return 0 end
 local base = tonumber(ARGV[6])
-if base ~= -2 and current ~= base then return 2 end
+if current > incoming then return 0 end
+-- The same version again changes nothing, so a delta is dropped; a whole snapshot (a rebuild) is
+-- written anyway, without a change message: it restores keys a partial flush took while the
+-- version key survived. A slot's bodies at one version are the same whoever writes them.
+if current == incoming and base ~= -2 then return 0 end
+if current < incoming and base ~= -2 and current ~= base then return 2 end
 local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
@@ -32,6 +36,7 @@ redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl)
 for i = 7, #ARGV, 2 do
   redis.call('SET', ARGV[5] .. ARGV[i], ARGV[i + 1], 'EX', ttl)
 end
+if current == incoming then return 3 end
 if ARGV[5] ~= '' then redis.call('PUBLISH', KEYS[4], ARGV[3]) end
 return 1
 `;
@@ -169,7 +174,8 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
   function remember(prepared: Prepared, result: number): void {
     const id = prepared.state.slot.id;
     written.delete(id);
-    if (result !== 1) return;
+    // 1: written as a newer version; 3: the same version rewritten whole. Either way Redis holds these bodies.
+    if (result !== 1 && result !== 3) return;
     if (written.size >= MEMORY_SLOTS) written.delete(written.keys().next().value as string);
     written.set(id, { version: prepared.state.slot.version, tokens: prepared.tokens });
   }
