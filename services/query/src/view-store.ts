@@ -2,7 +2,8 @@
  * The read model in Redis. Per slot: `view:{slotId}` (the body of GET /api/tokens/view, ready to
  * send), `slot:{slotId}` (body of GET /api/slots/{id}), `ver:{slotId}`; per token: `token:{id}`.
  * One Lua script writes them all only if the version is newer than the stored one, so a late or
- * replayed snapshot can never overwrite a newer view.
+ * replayed snapshot can never overwrite a newer view (a whole snapshot of the same version is
+ * rewritten, which restores keys a partial flush took).
  *
  * Token keys: a booking changes one token (plus the positions and estimates of those behind it),
  * yet a snapshot carries all of them. The store remembers the token bodies it last wrote per slot
