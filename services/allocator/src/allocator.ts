@@ -148,6 +148,8 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
   let sender: BatchingSender | null = null;
   let running = false;
   let relayTimer: NodeJS.Timeout | null = null;
+  /** One relay at a time: with Kafka away a run can outlast the interval (the producer retries). */
+  let relaying: Promise<void> | null = null;
   /** This instance's partitions of the command topic since the last rebalance, claimed or not. */
   let assigned: number[] = [];
   let lastSweep = 0;
@@ -453,12 +455,17 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
           log.error({ err }, 'allocator consumer failed to start');
           running = false;
         });
-      relayTimer = setInterval(() => void relayPending(), 250);
+      relayTimer = setInterval(() => {
+        relaying ??= relayPending()
+          .catch((err) => log.warn({ err: (err as Error).message }, 'outbox relay failed; will retry'))
+          .finally(() => (relaying = null));
+      }, 250);
       log.info({ topic: topics.commands, group: config.groupId }, 'allocator started');
     },
     async stop() {
       running = false;
       if (relayTimer) clearInterval(relayTimer);
+      await relaying;
       await consumer?.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
       await sender?.flush();
       await deletePublished();
