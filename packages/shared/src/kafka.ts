@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Message, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Message, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './config';
 
@@ -102,6 +102,37 @@ function kafkaErrorType(error: unknown): string | undefined {
   if (type) return type;
   const inner = cause ?? originalError;
   return inner ? kafkaErrorType(inner) : undefined;
+}
+
+/**
+ * kafkajs restarts a crashed consumer by itself only after a retriable error. After a non-retriable
+ * one (seen in `npm run chaos`: "Failed to find group coordinator" while the broker restarts) the
+ * consumer stays stopped, and the service stays unready until its process is restarted. This calls
+ * `restart` (which starts a new consumer) after a pause instead, doubling the pause after each
+ * failed attempt (1 s up to 30 s), until it succeeds or the service is stopping.
+ */
+export function restartAfterFatalCrash(
+  consumer: Consumer,
+  options: { name: string; logger: Logger; restart: () => Promise<void>; isStopping: () => boolean; firstDelayMs?: number },
+): void {
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || options.isStopping()) return;
+    let delayMs = options.firstDelayMs ?? 1000;
+    const attempt = () => {
+      setTimeout(async () => {
+        if (options.isStopping()) return;
+        try {
+          await options.restart();
+          options.logger.warn({ consumer: options.name }, 'consumer started again after a crash kafkajs does not recover from');
+        } catch (err) {
+          options.logger.warn({ consumer: options.name, err: (err as Error).message, retryInMs: delayMs * 2 }, 'consumer restart failed');
+          delayMs = Math.min(delayMs * 2, 30_000);
+          attempt();
+        }
+      }, delayMs);
+    };
+    attempt();
+  });
 }
 
 export interface BatchingSender {

@@ -14,6 +14,7 @@ import {
   createProducer,
   ensureTopics,
   findPublicToken,
+  restartAfterFatalCrash,
   loadSlotStates,
   topicNames,
   type BatchingSender,
@@ -412,49 +413,63 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     }
   }
 
+  let stopping = false;
+
+  async function startConsumer(): Promise<void> {
+    const fresh = kafka.consumer({
+      groupId: config.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 10_000,
+      minBytes: config.fetchMinBytes ?? 8192,
+      maxWaitTimeInMs: config.fetchMaxWaitMs ?? 20,
+      maxBytesPerPartition: 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+    consumer = fresh;
+    fresh.on(fresh.events.GROUP_JOIN, ({ payload }) => {
+      // Whatever we owned before the rebalance may have had another owner in between: reload.
+      owned.clear();
+      assigned = payload.memberAssignment[topics.commands] ?? [];
+      running = true;
+      log.info({ assignment: payload.memberAssignment }, 'joined allocator group');
+    });
+    fresh.on(fresh.events.CRASH, ({ payload }) => {
+      log.error({ err: payload.error, restart: payload.restart }, 'allocator consumer crashed');
+      owned.clear();
+      if (!payload.restart) running = false;
+    });
+    restartAfterFatalCrash(fresh, { name: 'allocator', logger: log, restart: startConsumer, isStopping: () => stopping });
+    try {
+      await fresh.connect();
+      await fresh.subscribe({ topic: topics.commands, fromBeginning: true });
+    } catch (err) {
+      await fresh.disconnect().catch(() => undefined);
+      throw err;
+    }
+    // Not awaited: joining the group can outlast a start-up timeout (a killed predecessor stays a
+    // member until its session times out). Readiness turns true on GROUP_JOIN.
+    fresh
+      .run({
+        eachBatchAutoResolve: false,
+        autoCommitInterval: 1000,
+        partitionsConsumedConcurrently: config.partitionsConcurrency,
+        eachBatch: handleBatch,
+      })
+      .catch((err) => {
+        log.error({ err }, 'allocator consumer failed to start');
+        running = false;
+      });
+  }
+
   return {
     async start() {
+      stopping = false;
       await ensureTopics(kafka, topics, config.kafka.partitions);
       producer = createProducer(kafka);
       await producer.connect();
       sender = createBatchingSender(producer, { lingerMs: 0, maxBatch: 5000 });
-      consumer = kafka.consumer({
-        groupId: config.groupId,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        rebalanceTimeout: 10_000,
-        minBytes: config.fetchMinBytes ?? 8192,
-        maxWaitTimeInMs: config.fetchMaxWaitMs ?? 20,
-        maxBytesPerPartition: 1024 * 1024,
-        allowAutoTopicCreation: false,
-      });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        // Whatever we owned before the rebalance may have had another owner in between: reload.
-        owned.clear();
-        assigned = payload.memberAssignment[topics.commands] ?? [];
-        running = true;
-        log.info({ assignment: payload.memberAssignment }, 'joined allocator group');
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        log.error({ err: payload.error, restart: payload.restart }, 'allocator consumer crashed');
-        owned.clear();
-        if (!payload.restart) running = false;
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: topics.commands, fromBeginning: true });
-      // Not awaited: joining the group can outlast a start-up timeout (a killed predecessor stays a
-      // member until its session times out). Readiness turns true on GROUP_JOIN.
-      consumer
-        .run({
-          eachBatchAutoResolve: false,
-          autoCommitInterval: 1000,
-          partitionsConsumedConcurrently: config.partitionsConcurrency,
-          eachBatch: handleBatch,
-        })
-        .catch((err) => {
-          log.error({ err }, 'allocator consumer failed to start');
-          running = false;
-        });
+      await startConsumer();
       relayTimer = setInterval(() => {
         relaying ??= relayPending()
           .catch((err) => log.warn({ err: (err as Error).message }, 'outbox relay failed; will retry'))
@@ -463,6 +478,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       log.info({ topic: topics.commands, group: config.groupId }, 'allocator started');
     },
     async stop() {
+      stopping = true;
       running = false;
       if (relayTimer) clearInterval(relayTimer);
       await relaying;

@@ -7,7 +7,7 @@
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { REPLY_TO_HEADER, type Reply } from '@opd/shared';
+import { REPLY_TO_HEADER, restartAfterFatalCrash, type Reply } from '@opd/shared';
 
 export interface ReplyWaiter {
   start(): Promise<void>;
@@ -38,24 +38,29 @@ export function createReplyWaiter(options: {
     waiting.resolve(reply);
   }
 
-  return {
-    async start() {
-      // minBytes 1 (the default): the broker answers a fetch as soon as any reply is there, so a long
-      // maxWait adds no latency; it only stops an idle gateway from polling the broker 50 times a second.
-      consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500, sessionTimeout: 10_000, heartbeatInterval: 1000 });
-      const joined = new Promise<void>((resolve) => {
-        consumer!.on(consumer!.events.GROUP_JOIN, () => {
-          ready = true;
-          resolve();
-        });
+  let stopping = false;
+
+  /** A new consumer in this instance's group; waits for the join only at start-up. */
+  async function startConsumer(waitForJoin: boolean): Promise<void> {
+    // minBytes 1 (the default): the broker answers a fetch as soon as any reply is there, so a long
+    // maxWait adds no latency; it only stops an idle gateway from polling the broker 50 times a second.
+    const fresh = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 500, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    consumer = fresh;
+    const joined = new Promise<void>((resolve) => {
+      fresh.on(fresh.events.GROUP_JOIN, () => {
+        ready = true;
+        resolve();
       });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        logger.error({ err: payload.error, restart: payload.restart }, 'reply consumer crashed');
-        ready = payload.restart;
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: false });
-      await consumer.run({
+    });
+    fresh.on(fresh.events.CRASH, ({ payload }) => {
+      logger.error({ err: payload.error, restart: payload.restart }, 'reply consumer crashed');
+      ready = payload.restart;
+    });
+    restartAfterFatalCrash(fresh, { name: 'replies', logger, restart: () => startConsumer(false), isStopping: () => stopping });
+    try {
+      await fresh.connect();
+      await fresh.subscribe({ topic, fromBeginning: false });
+      await fresh.run({
         eachBatch: async ({ batch }) => {
           for (const message of batch.messages) {
             const target = message.headers?.[REPLY_TO_HEADER];
@@ -66,9 +71,20 @@ export function createReplyWaiter(options: {
           }
         },
       });
-      await joined;
+    } catch (err) {
+      await fresh.disconnect().catch(() => undefined);
+      throw err;
+    }
+    if (waitForJoin) await joined;
+  }
+
+  return {
+    async start() {
+      stopping = false;
+      await startConsumer(true);
     },
     async stop() {
+      stopping = true;
       ready = false;
       for (const commandId of [...pending.keys()]) settle(commandId, null);
       await consumer?.disconnect();

@@ -8,7 +8,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { SlotEventSchema, loadSlotStates, type SlotEvent, type SlotState } from '@opd/shared';
+import { SlotEventSchema, loadSlotStates, restartAfterFatalCrash, type SlotEvent, type SlotState } from '@opd/shared';
 import type { ViewStore } from './view-store';
 
 /** Slots held in memory (the busiest recent ones); a dropped slot is reloaded when it changes. */
@@ -49,23 +49,32 @@ export function createProjector(options: {
   let consumer: Consumer | null = null;
   let running = false;
 
-  return {
-    async start() {
-      // A fetch answers once 64 KiB of change events are there, or after 50 ms: fewer, larger fetches
-      // and Redis pipelines. Each fetch is a broker request, and on 2 shared cores the broker's and our
-      // CPU per request is what limits bookings; a screen does not notice a view 50 ms later.
-      consumer = kafka.consumer({ groupId: options.groupId, minBytes: 65536, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 1000 });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        logger.error({ err: payload.error, restart: payload.restart }, 'projector crashed');
-        running = payload.restart;
-      });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        running = true;
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      // Not awaited: the group join can outlast a start-up timeout; readiness turns true on GROUP_JOIN.
-      void consumer.run({
+  let stopping = false;
+
+  async function startConsumer(): Promise<void> {
+    // A fetch answers once 64 KiB of change events are there, or after 50 ms: fewer, larger fetches
+    // and Redis pipelines. Each fetch is a broker request, and on 2 shared cores the broker's and our
+    // CPU per request is what limits bookings; a screen does not notice a view 50 ms later.
+    const fresh = kafka.consumer({ groupId: options.groupId, minBytes: 65536, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    consumer = fresh;
+    fresh.on(fresh.events.CRASH, ({ payload }) => {
+      logger.error({ err: payload.error, restart: payload.restart }, 'projector crashed');
+      running = payload.restart;
+    });
+    restartAfterFatalCrash(fresh, { name: 'projector', logger, restart: startConsumer, isStopping: () => stopping });
+    fresh.on(fresh.events.GROUP_JOIN, () => {
+      running = true;
+    });
+    try {
+      await fresh.connect();
+      await fresh.subscribe({ topic, fromBeginning: true });
+    } catch (err) {
+      await fresh.disconnect().catch(() => undefined);
+      throw err;
+    }
+    // Not awaited: the group join can outlast a start-up timeout; readiness turns true on GROUP_JOIN.
+    void fresh
+      .run({
         partitionsConsumedConcurrently: 12,
         eachBatch: async ({ batch, heartbeat }) => {
           // Events apply in order; Redis gets each touched slot once, in its newest state.
@@ -90,12 +99,20 @@ export function createProjector(options: {
           await store.saveMany([...touched.values()]);
           await heartbeat();
         },
-      }).catch((err) => {
+      })
+      .catch((err) => {
         logger.error({ err }, 'projector failed to start');
         running = false;
       });
+  }
+
+  return {
+    async start() {
+      stopping = false;
+      await startConsumer();
     },
     async stop() {
+      stopping = true;
       running = false;
       await consumer?.disconnect();
       slots.clear();
