@@ -8,57 +8,11 @@
  * Used by `npm run simulate` (scripts/simulate.ts) and by test/integration/simulation.test.ts.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import type { Doctor, Patient, Slot, SlotView, Source, Token } from '@opd/shared';
 import { describe, errorCode, eventually, request, type JsonResponse } from './http';
 
-// ---- The contract's shapes (kept local: the scripts speak HTTP, not the services' internals) ----
-
-export type Source = 'EMERGENCY' | 'PAID_PRIORITY' | 'FOLLOW_UP' | 'ONLINE' | 'WALK_IN';
-
-export interface Patient {
-  name: string;
-  phone?: string;
-  mrn?: string;
-}
-
-export interface Token {
-  id: string;
-  slotId: string;
-  number: number;
-  source: Source;
-  weight: number;
-  status: string;
-  position: number | null;
-  overCapacity: boolean;
-  patient: Patient;
-  createdAt: string;
-}
-
-export interface Slot {
-  id: string;
-  doctorId: string;
-  branchId: string;
-  start: string;
-  end: string;
-  capacity: number;
-  activeCount: number;
-  available: number;
-  status: string;
-}
-
-export interface Doctor {
-  id: string;
-  branchId: string;
-  name: string;
-  department: string | null;
-}
-
-export interface SlotView {
-  slot: Slot;
-  nowServing: Token[];
-  queue: Token[];
-  waitlist: Token[];
-  version: number;
-}
+// The contract's shapes: the same zod-derived types the services answer with.
+export type { Doctor, Patient, Slot, SlotView, Source, Token } from '@opd/shared';
 
 // ---- The scenario's result ----
 
