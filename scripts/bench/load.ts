@@ -21,6 +21,8 @@ export interface Outcome {
   body: string;
   latencyMs: number;
   error?: string;
+  /** The edge's `x-cache` answer header (HIT, MISS), when it sent one. */
+  cache?: string;
 }
 
 export interface LoadResult {
@@ -71,7 +73,8 @@ export function createClient(url: string, connections: number, headers: Record<s
         body: op.body,
       });
       const body = await response.body.text();
-      return { op, status: response.statusCode, body, latencyMs: performance.now() - startedAt };
+      const cache = response.headers['x-cache'];
+      return { op, status: response.statusCode, body, latencyMs: performance.now() - startedAt, cache: typeof cache === 'string' ? cache : undefined };
     } catch (err) {
       return { op, status: 0, body: '', latencyMs: performance.now() - startedAt, error: (err as Error).message };
     }

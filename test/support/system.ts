@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { createKafka, createPgPool, createRedisClient, type AuthConfig, type KafkaConfig } from '@opd/shared';
+import { createKafka, createPgPool, createRedisClient, viewChangesChannel, type AuthConfig, type KafkaConfig } from '@opd/shared';
 import { buildApp as buildAllocator, type AllocatorApp } from '../../services/allocator/src/app';
 import { buildApp as buildBooking } from '../../services/booking/src/app';
 import { buildApp as buildEdge } from '../../services/edge/src/app';
@@ -46,6 +46,8 @@ export interface SystemOptions {
   rateLimitPerSecond?: number;
   /** How long a verified key is trusted (revocation delay). */
   authCacheMs?: number;
+  /** The edge's view cache lifetime (default 2000 ms, as in production; 0 = off). */
+  viewCacheMs?: number;
 }
 
 export async function startSystem(options: SystemOptions): Promise<TestSystem> {
@@ -111,7 +113,16 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
     ),
   );
   const edge = await listen(
-    await buildEdge({ bookingUrl: url(booking), queryUrl: url(query), allocatorUrl: url(allocator), corsOrigins: ['https://portal.example'] }, { logger }),
+    await buildEdge(
+      {
+        bookingUrl: url(booking),
+        queryUrl: url(query),
+        allocatorUrl: url(allocator),
+        corsOrigins: ['https://portal.example'],
+        viewCache: { maxAgeMs: options.viewCacheMs ?? 2000, maxBytes: 16 * 1024 * 1024, channel: viewChangesChannel(prefix) },
+      },
+      { logger, redis },
+    ),
   );
 
   // Services start before their Kafka groups are joined; the edge's /readyz says when all are.

@@ -59,6 +59,10 @@ export const EnvSchema = z.object({
   /** Requests the edge forwards at once before it answers 503 + Retry-After (0 = no limit). */
   EDGE_MAX_IN_FLIGHT_WRITES: z.coerce.number().int().min(0).max(1_000_000).default(256),
   EDGE_MAX_IN_FLIGHT_READS: z.coerce.number().int().min(0).max(1_000_000).default(1024),
+  /** The edge answers a slot view from memory until the slot changes, for at most this long (0 = off). */
+  EDGE_VIEW_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** Bytes of views the edge keeps at most. */
+  EDGE_VIEW_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** How long the gateway waits for the allocator before answering 202. */
   REPLY_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),

@@ -22,3 +22,4 @@ export * from './auth/rate-limiter';
 export * from './http/auth';
 export * from './clients';
 export * from './time-zone';
+export * from './view-changes';

@@ -1,9 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { Pool as HttpPool } from 'undici';
 import { AppError, createHttpApp, registerHealthRoutes } from '@opd/shared';
 import { registerBrowserPolicy } from './browser-policy';
+import { createViewCache, type CachedAnswer, type ViewCache } from './view-cache';
+import { listenForViewChanges, type ViewInvalidation } from './view-invalidation';
 
 export interface EdgeConfig {
   /** One booking gateway, or several separated by commas: writes go to them in turn. */
@@ -19,16 +22,39 @@ export interface EdgeConfig {
    * Display streams are not counted: they stay open by design.
    */
   maxInFlight?: { writes: number; reads: number };
+  /**
+   * Slot views (`GET /api/tokens/view/{slotId}`) answered from memory until the slot changes or
+   * `maxAgeMs` passes; needs `deps.redis` to hear the changes on `channel`. maxAgeMs 0 = off.
+   */
+  viewCache?: { maxAgeMs: number; maxBytes: number; channel: string };
 }
 
 const DEFAULT_MAX_IN_FLIGHT = { writes: 256, reads: 1024 };
 
 export interface EdgeDeps {
   logger: Logger;
+  /** For the view cache's change channel only. */
+  redis?: Redis;
 }
 
 /** SSE paths (`/api/slots/{id}/stream`, `/api/branches/{id}/stream`), query string allowed. */
 const STREAM_PATH = /^\/api\/(slots|branches)\/[^/?]+\/stream(\?|$)/;
+
+/** A slot view, with at most a query string (`?public=1`, `?key=`). */
+const VIEW_PATH = /^\/api\/tokens\/view\/([^/?]+)(\?|$)/;
+
+/** The slot a cacheable view request reads, or null when the request is not one. */
+function viewSlotId(request: FastifyRequest): string | null {
+  if (request.method !== 'GET') return null;
+  const raw = VIEW_PATH.exec(request.url)?.[1];
+  if (raw === undefined) return null;
+  try {
+    // Decoded as the query service reads it, so that change messages (decoded ids) match.
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection', 'trailer', 'host', 'content-length']);
 
@@ -80,11 +106,40 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
   const maxInFlight = config.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const inFlight = { writes: 0, reads: 0 };
 
+  const viewCache: ViewCache | null =
+    config.viewCache && config.viewCache.maxAgeMs > 0 && deps.redis ? createViewCache(config.viewCache) : null;
+  let invalidation: ViewInvalidation | null = null;
+  if (viewCache && deps.redis && config.viewCache) {
+    const { redis } = deps;
+    const { channel } = config.viewCache;
+    app.addHook('onReady', async () => {
+      invalidation = await listenForViewChanges(redis, channel, viewCache, deps.logger);
+    });
+    app.addHook('onClose', async () => {
+      await invalidation?.stop();
+    });
+  }
+
+  /** An answer as the client gets it; `cache` says whether a view came from the edge's memory. */
+  function sendAnswer(reply: FastifyReply, answer: Omit<CachedAnswer, 'body'> & { body: Buffer | Readable }, cache?: 'HIT' | 'MISS') {
+    reply.code(answer.statusCode);
+    for (const [name, value] of answer.headers) void reply.header(name, value);
+    if (cache) void reply.header('x-cache', cache);
+    return reply.send(answer.body);
+  }
+
   async function forward(request: FastifyRequest, reply: FastifyReply) {
     const read = request.method === 'GET' || request.method === 'HEAD';
     const stream = read && STREAM_PATH.test(request.url);
     const target = !read ? bookingPool() : stream ? upstream.streams : upstream.query;
     const kind = read ? 'reads' : 'writes';
+    const cachedSlotId = viewCache ? viewSlotId(request) : null;
+    // Keyed by the credential as well as the URL: what a key may see depends on its role and branch.
+    const readerKey = `${request.headers.authorization ?? ''}\n${request.url}`;
+    if (viewCache && cachedSlotId !== null) {
+      const cached = viewCache.get(cachedSlotId, readerKey);
+      if (cached) return sendAnswer(reply, cached, 'HIT');
+    }
     if (!stream && maxInFlight[kind] > 0 && inFlight[kind] >= maxInFlight[kind]) {
       // Nothing was forwarded, so a retry (with the same Idempotency-Key) is always safe.
       throw new AppError('UNAVAILABLE', 'Too many requests in progress; retry shortly', { limit: kind }, 1);
@@ -98,6 +153,7 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     let response;
     let body: Buffer | Readable;
     if (!stream) inFlight[kind] += 1;
+    const ticket = viewCache && cachedSlotId !== null ? viewCache.ticket(cachedSlotId) : null;
     try {
       response = await target.request({
         method: request.method as 'GET',
@@ -113,11 +169,15 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     } finally {
       if (!stream) inFlight[kind] -= 1;
     }
-    reply.code(response.statusCode);
+    const answerHeaders: CachedAnswer['headers'] = [];
     for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) void reply.header(name, value);
+      if (value !== undefined && !HOP_BY_HOP.has(name)) answerHeaders.push([name, value]);
     }
-    return reply.send(body);
+    // Only found views are kept: errors (404, 401, 429) are cheap upstream and must stay exact.
+    if (ticket && Buffer.isBuffer(body) && response.statusCode === 200) {
+      viewCache?.put(ticket, readerKey, { statusCode: 200, headers: answerHeaders, body });
+    }
+    return sendAnswer(reply, { statusCode: response.statusCode, headers: answerHeaders, body }, ticket ? 'MISS' : undefined);
   }
 
   registerBrowserPolicy(app, config.corsOrigins);

@@ -18,7 +18,7 @@
  * names are cached as `doctor:{id}`. Views carry `recentCalls` (extension) for the boards.
  */
 import type Redis from 'ioredis';
-import { buildSlotView, type SlotState } from '@opd/shared';
+import { buildSlotView, viewChangesChannel, type SlotState } from '@opd/shared';
 
 const SAVE_IF_NEWER = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
@@ -123,7 +123,7 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
       .exec()) as [[Error | null, number], [Error | null, string[]]];
     return complete ? members : null;
   }
-  const changesChannel = `${prefix}slot-changes`;
+  const changesChannel = viewChangesChannel(prefix);
 
   /** Token bodies last written per slot (insertion order = age, for the bound). */
   const written = new Map<string, { version: number; tokens: Map<string, string> }>();
