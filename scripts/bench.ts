@@ -40,6 +40,7 @@ interface Options {
   rates: number[];
   saturationConnections: number;
   viewConnections: number;
+  viewsBookingRate: number;
   slots: number | null;
   seed: number;
   cancelShare: number;
@@ -61,6 +62,8 @@ function usage(message?: string): never {
   --rates LIST                offered booking rates, open loop (default 100,500,1000,2000)
   --saturation-connections N  closed-loop connections for the saturation phase (default 128; 0 skips it)
   --view-connections N        connections for the view phase (default 64)
+  --views-booking-rate N      bookings/s offered during a third view phase via the edge, so views change
+                              while they are read (default 100; 0 skips it)
   --slots N                   slots to create (default: enough that none fills, from rates and duration)
   --seed N                    workload seed (default 1)
   --cancel-share F            share of operations that cancel an earlier booking (default 0.05)
@@ -86,6 +89,7 @@ function parseOptions(argv: string[]): Options {
         rates: { type: 'string' },
         'saturation-connections': { type: 'string' },
         'view-connections': { type: 'string' },
+        'views-booking-rate': { type: 'string' },
         slots: { type: 'string' },
         seed: { type: 'string' },
         'cancel-share': { type: 'string' },
@@ -123,6 +127,7 @@ function parseOptions(argv: string[]): Options {
     rates,
     saturationConnections: int('saturation-connections', v['saturation-connections'], 128, 0),
     viewConnections: int('view-connections', v['view-connections'], 64, 1),
+    viewsBookingRate: int('views-booking-rate', v['views-booking-rate'], 100, 0),
     slots: v.slots === undefined ? null : int('slots', v.slots, 0, 1),
     seed: int('seed', v.seed, 1, 0),
     cancelShare,
@@ -412,7 +417,9 @@ async function main() {
   let exitCode = 0;
   try {
     // Enough slots that none fills: every planned booking, at most FILL_LIMIT of 30 on average.
-    const expectedBookings = opts.readsOnly ? 0 : opts.rates.reduce((a, r) => a + r * opts.duration, 0) + (opts.saturationConnections ? 4000 * opts.duration : 0);
+    const expectedBookings =
+      (opts.readsOnly ? 0 : opts.rates.reduce((a, r) => a + r * opts.duration, 0) + (opts.saturationConnections ? 4000 * opts.duration : 0)) +
+      opts.viewsBookingRate * opts.duration;
     const slotCount = opts.slots ?? (opts.readsOnly ? 400 : Math.max(200, Math.ceil(expectedBookings / 20)));
     const run = await setup(url, rng, slotCount, log);
     const ops = operations(rng, run, opts.cancelShare);
@@ -490,9 +497,22 @@ async function main() {
       summary.push(`stream     booking -> SSE event: p50 ${latency.fromBookingSentMs.p50}  p95 ${latency.fromBookingSentMs.p95}  p99 ${latency.fromBookingSentMs.p99} ms (from the 201: p50 ${latency.from201AnsweredMs.p50}, p99 ${latency.from201AnsweredMs.p99} ms; ${latency.missed} missed of ${latency.samples})`);
 
       const views = [] as Awaited<ReturnType<typeof viewLoad>>[];
-      for (const [name, base] of [['edge', url], ['query service', opts.queryUrl]] as const) {
+      const viewTargets: [string, string, number][] = [
+        ['edge', url, 0],
+        ['query service', opts.queryUrl, 0],
+      ];
+      // Cached views are only as good as their hit share while slots change: read while booking.
+      if (opts.viewsBookingRate > 0) viewTargets.push([`edge, ${opts.viewsBookingRate} bookings/s`, url, opts.viewsBookingRate]);
+      for (const [name, base, bookingRate] of viewTargets) {
         log(`views: GET /api/tokens/view/{slot} via ${name} for ${opts.duration}s at ${opts.viewConnections} connections ...`);
+        const bookingClient = bookingRate > 0 ? createClient(url, 64, authHeaders()) : null;
+        const writes = bookingClient ? openLoop(bookingClient, bookingRate, opts.duration, () => ops.next(), observe) : null;
         const v = await viewLoad(name, base, run, opts.duration, opts.viewConnections, rng, procs);
+        if (writes && bookingClient) {
+          const result = await writes;
+          await bookingClient.close();
+          Object.assign(v, { bookingsDuring: { offeredPerSec: bookingRate, statuses: result.statuses.book ?? {}, latencyMs: percentiles(result.latencies.book ?? []) } });
+        }
         views.push(v);
         summary.push(`views      ${name.padEnd(13)} ${v.requestsPerSec} req/s, p50 ${v.latencyMs.p50}  p99 ${v.latencyMs.p99} ms${v.edgeCacheHitShare > 0 ? ` (${Math.round(v.edgeCacheHitShare * 100)}% from the edge's view cache)` : ''}; target >= 15000/s, p99 < 10 ms: ${v.requestsPerSec >= 15000 && v.latencyMs.p99 < 10 ? 'MET' : 'NOT MET'}`);
         await sleep(1000);
