@@ -9,6 +9,17 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const services = ['allocator', 'booking', 'query', 'edge'];
 
+// Third-party packages stay in node_modules and are loaded by require as usual; only our own code
+// (the service and @opd/shared) is bundled. So the source map covers our code alone: with
+// --enable-source-maps, Node parses a map whole the first time a stack trace is formatted, and a
+// map of every dependency cost each process ~40 MB of heap (measured in docs/performance.md).
+const ownCodeOnly = {
+  name: 'own-code-only',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@opd/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
 await Promise.all(
   services.map((name) =>
     build({
@@ -17,16 +28,11 @@ await Promise.all(
       bundle: true,
       platform: 'node',
       target: 'node20',
-      // Maps without the sources' text, and whitespace/syntax minified (names kept): stack traces
-      // still point at the TypeScript lines, and each process holds ~30-45 MB less (the map is
-      // loaded whole by --enable-source-maps). Measured in docs/performance.md.
       sourcemap: true,
       sourcesContent: false,
-      minifyWhitespace: true,
-      minifySyntax: true,
-      // pg's optional native binding is not installed (pg falls back to JavaScript); the shared
-      // package's manifest is found at run time, to locate its migrations.
-      external: ['pg-native', '@opd/shared/package.json'],
+      plugins: [ownCodeOnly],
+      // The shared package's manifest is found at run time, to locate its migrations.
+      external: ['@opd/shared/package.json'],
       logLevel: 'warning',
     }),
   ),
