@@ -67,7 +67,7 @@ describe('edge view cache', () => {
     await cachedViewWith(slotId, first);
 
     const clients = (await system.redis.call('CLIENT', 'LIST')) as string;
-    const line = clients.split('\n').find((l) => l.includes(` name=edge-view-cache:${system.prefix}slot-changes `));
+    const line = clients.split('\n').find((l) => l.includes(` name=edge-view-cache:${system.prefix}slot-changed-ids `));
     expect(line).toBeDefined();
     const id = /\bid=(\d+)/.exec(line!)![1];
     expect(await system.redis.call('CLIENT', 'KILL', 'ID', id)).toBe(1);

@@ -241,8 +241,7 @@ describe('branch stream and branch slots', () => {
 
   it('one subscriber connection per query app carries the fan-out', async () => {
     const [, count] = (await system.redis.call('PUBSUB', 'NUMSUB', `${system.prefix}slot-changes`)) as [string, number];
-    // The query app's, whatever the number of open streams, and the edge's view cache's.
-    expect(Number(count)).toBe(2);
+    expect(Number(count)).toBe(1);
   });
 
   it("GET /api/branches/{branchId}/slots lists today's slots with doctor, view and recent calls", async () => {

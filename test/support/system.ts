@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { createKafka, createPgPool, createRedisClient, viewChangesChannel, type AuthConfig, type KafkaConfig } from '@opd/shared';
+import { changedSlotIdsChannel, createKafka, createPgPool, createRedisClient, type AuthConfig, type KafkaConfig } from '@opd/shared';
 import { buildApp as buildAllocator, type AllocatorApp } from '../../services/allocator/src/app';
 import { buildApp as buildBooking } from '../../services/booking/src/app';
 import { buildApp as buildEdge } from '../../services/edge/src/app';
@@ -119,7 +119,7 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
         queryUrl: url(query),
         allocatorUrl: url(allocator),
         corsOrigins: ['https://portal.example'],
-        viewCache: { maxAgeMs: options.viewCacheMs ?? 2000, maxBytes: 16 * 1024 * 1024, channel: viewChangesChannel(prefix) },
+        viewCache: { maxAgeMs: options.viewCacheMs ?? 2000, maxBytes: 16 * 1024 * 1024, channel: changedSlotIdsChannel(prefix) },
       },
       { logger, redis },
     ),

@@ -1,21 +1,9 @@
-import { slotIdOfViewChange, viewChangesChannel } from './view-changes';
+import { changedSlotIdsChannel, viewChangesChannel } from './view-changes';
 
-describe('view change messages', () => {
-  it('names the channel under the key prefix', () => {
+describe('view change channels', () => {
+  it('are named under the key prefix, one for views and one for slot ids', () => {
     expect(viewChangesChannel('opd:')).toBe('opd:slot-changes');
-  });
-
-  it('reads the slot id from the head of a view without parsing the rest', () => {
-    expect(slotIdOfViewChange('{"slot":{"id":"s-1","doctorId":"d"},"queue":[{"id":"t"}]')).toBe('s-1');
-  });
-
-  it('falls back to parsing when the slot is not first', () => {
-    expect(slotIdOfViewChange(JSON.stringify({ version: 3, slot: { id: 's-2' } }))).toBe('s-2');
-  });
-
-  it('answers null for anything that is not a view', () => {
-    expect(slotIdOfViewChange('not json')).toBeNull();
-    expect(slotIdOfViewChange('{"slot":{}}')).toBeNull();
-    expect(slotIdOfViewChange('{"other":1}')).toBeNull();
+    expect(changedSlotIdsChannel('opd:')).toBe('opd:slot-changed-ids');
+    expect(changedSlotIdsChannel('t1:')).not.toBe(viewChangesChannel('t1:'));
   });
 });

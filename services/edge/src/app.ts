@@ -24,7 +24,7 @@ export interface EdgeConfig {
   maxInFlight?: { writes: number; reads: number };
   /**
    * Slot views (`GET /api/tokens/view/{slotId}`) answered from memory until the slot changes or
-   * `maxAgeMs` passes; needs `deps.redis` to hear the changes on `channel`. maxAgeMs 0 = off.
+   * `maxAgeMs` passes; needs `deps.redis` to hear the changed slot ids on `channel`. maxAgeMs 0 = off.
    */
   viewCache?: { maxAgeMs: number; maxBytes: number; channel: string };
 }

@@ -1,4 +1,4 @@
-import { createRedisClient, runService, viewChangesChannel } from '@opd/shared';
+import { changedSlotIdsChannel, createRedisClient, runService } from '@opd/shared';
 import { buildApp } from './app';
 
 runService('edge', async (env, logger) => {
@@ -11,7 +11,7 @@ runService('edge', async (env, logger) => {
       allocatorUrl: env.ALLOCATOR_URL,
       corsOrigins: env.CORS_ORIGINS,
       maxInFlight: { writes: env.EDGE_MAX_IN_FLIGHT_WRITES, reads: env.EDGE_MAX_IN_FLIGHT_READS },
-      viewCache: { maxAgeMs: env.EDGE_VIEW_CACHE_MS, maxBytes: env.EDGE_VIEW_CACHE_MAX_BYTES, channel: viewChangesChannel(env.REDIS_KEY_PREFIX) },
+      viewCache: { maxAgeMs: env.EDGE_VIEW_CACHE_MS, maxBytes: env.EDGE_VIEW_CACHE_MAX_BYTES, channel: changedSlotIdsChannel(env.REDIS_KEY_PREFIX) },
     },
     { logger, redis },
   );

@@ -1,11 +1,10 @@
 /**
- * Keeps the edge's view cache honest: every new slot view the read model publishes drops that
- * slot's cached answers. While the subscription is down (Redis restarting) the cache is off, and
+ * Keeps the edge's view cache honest: every slot id the read model publishes (one message per
+ * new view, see changedSlotIdsChannel) drops that slot's cached answers. While the subscription is down (Redis restarting) the cache is off, and
  * it starts empty once the edge hears the channel again.
  */
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { slotIdOfViewChange } from '@opd/shared';
 import type { ViewCache } from './view-cache';
 
 export interface ViewInvalidation {
@@ -16,11 +15,7 @@ export async function listenForViewChanges(redis: Redis, channel: string, cache:
   // Named, so an operator (or a test) can find this connection in CLIENT LIST.
   const subscriber = redis.duplicate({ connectionName: `edge-view-cache:${channel}` });
   let stopping = false;
-  subscriber.on('message', (_channel: string, message: string) => {
-    const slotId = slotIdOfViewChange(message);
-    if (slotId) cache.invalidate(slotId);
-    else logger.warn('view change without a slot id ignored');
-  });
+  subscriber.on('message', (_channel: string, slotId: string) => cache.invalidate(slotId));
   subscriber.on('error', (err: Error) => logger.warn({ err: err.message }, 'view cache subscriber error'));
   subscriber.on('close', () => cache.setListening(false));
   subscriber.on('ready', () => {

@@ -18,7 +18,7 @@
  * names are cached as `doctor:{id}`. Views carry `recentCalls` (extension) for the boards.
  */
 import type Redis from 'ioredis';
-import { buildSlotView, viewChangesChannel, type SlotState } from '@opd/shared';
+import { buildSlotView, changedSlotIdsChannel, viewChangesChannel, type SlotState } from '@opd/shared';
 
 const SAVE_IF_NEWER = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
@@ -34,11 +34,12 @@ local ttl = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
 redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl)
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   redis.call('SET', ARGV[5] .. ARGV[i], ARGV[i + 1], 'EX', ttl)
 end
 if current == incoming then return 3 end
-if ARGV[5] ~= '' then redis.call('PUBLISH', KEYS[4], ARGV[3]) end
+redis.call('PUBLISH', KEYS[4], ARGV[3])
+redis.call('PUBLISH', KEYS[5], ARGV[7])
 return 1
 `;
 /** Entries outlive a clinic day; a missing entry is rebuilt from PostgreSQL. */
@@ -78,13 +79,16 @@ export interface ViewStore {
   changesChannel: string;
 }
 
+/** KEYS: ver, view, slot, changes channel, changed-ids channel; ARGV: version, ttl, view, slot body, token key prefix, base version, slot id, token id/body pairs. */
+type SaveArgs = [string, string, string, string, string, ...(string | number)[]];
+
 type RedisWithSave = Redis & {
-  opdSaveIfNewer(ver: string, view: string, slot: string, channel: string, ...args: (string | number)[]): Promise<number>;
+  opdSaveIfNewer(ver: string, view: string, slot: string, channel: string, idsChannel: string, ...args: (string | number)[]): Promise<number>;
 };
 
 export function createViewStore(redis: Redis, prefix: string): ViewStore {
   const client = redis as RedisWithSave;
-  if (typeof (redis as { opdSaveIfNewer?: unknown }).opdSaveIfNewer !== 'function') redis.defineCommand('opdSaveIfNewer', { numberOfKeys: 4, lua: SAVE_IF_NEWER });
+  if (typeof (redis as { opdSaveIfNewer?: unknown }).opdSaveIfNewer !== 'function') redis.defineCommand('opdSaveIfNewer', { numberOfKeys: 5, lua: SAVE_IF_NEWER });
   const key = {
     ver: (slotId: string) => `${prefix}ver:${slotId}`,
     view: (slotId: string) => `${prefix}view:${slotId}`,
@@ -124,6 +128,7 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
     return complete ? members : null;
   }
   const changesChannel = viewChangesChannel(prefix);
+  const changedIdsChannel = changedSlotIdsChannel(prefix);
 
   /** Token bodies last written per slot (insertion order = age, for the bound). */
   const written = new Map<string, { version: number; tokens: Map<string, string> }>();
@@ -131,9 +136,9 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
 
   interface Prepared {
     state: SlotState;
-    argv: [string, string, string, string, ...(string | number)[]];
+    argv: SaveArgs;
     /** Everything needed for a full write if the delta is refused. */
-    full: () => [string, string, string, string, ...(string | number)[]];
+    full: () => SaveArgs;
     tokens: Map<string, string>;
   }
 
@@ -142,17 +147,19 @@ export function createViewStore(redis: Redis, prefix: string): ViewStore {
     const view = { ...slotView, recentCalls: recentCalls(state) };
     const bodies = new Map<string, string>();
     for (const token of tokens) bodies.set(token.id, JSON.stringify({ token }));
-    const head = (base: number, pairs: string[]): [string, string, string, string, ...(string | number)[]] => [
+    const head = (base: number, pairs: string[]): SaveArgs => [
       key.ver(state.slot.id),
       key.view(state.slot.id),
       key.slot(state.slot.id),
       changesChannel,
+      changedIdsChannel,
       state.slot.version,
       TTL_SECONDS,
       JSON.stringify(view),
       JSON.stringify({ slot: view.slot }),
       `${prefix}token:`,
       base,
+      state.slot.id,
       ...pairs,
     ];
     const allPairs = () => {
