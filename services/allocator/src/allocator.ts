@@ -25,6 +25,7 @@ import {
   type SlotState,
 } from '@opd/shared';
 import { applyBatch } from './apply-batch';
+import { createOutboxUpkeep, type OutboxUpkeep } from './outbox-upkeep';
 import { commitBatch, commitBatches, findDecidedForwards, findDoctors, findLaterSlots, findTokenSlots, type BatchCommit } from './slot-repository';
 
 export interface AllocatorConfig {
@@ -44,6 +45,8 @@ export interface AllocatorConfig {
    */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
+  /** How often the allocator vacuums the outbox where PostgreSQL's autovacuum is off (default 30 s; 0 = never). */
+  outboxVacuumEveryMs?: number;
 }
 
 export interface AllocatorDeps {
@@ -396,9 +399,12 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     if (rows.length) log.warn({ rows: rows.length, partitions: [...new Set(rows.map((r) => r.kafka_partition))] }, 'stale outbox rows published');
   }
 
+  let upkeep: OutboxUpkeep | null = null;
+
   async function relayPending(): Promise<void> {
     await deletePublished();
     await sweepStaleOutbox().catch((err) => log.warn({ err: (err as Error).message }, 'outbox sweep failed; will retry'));
+    await upkeep?.runIfDue().catch((err) => log.warn({ err: (err as Error).message }, 'outbox vacuum failed; will retry'));
     for (const partition of [...unpublished.keys()]) {
       if (!owned.has(partition)) {
         unpublished.delete(partition);
@@ -469,6 +475,7 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
       producer = createProducer(kafka);
       await producer.connect();
       sender = createBatchingSender(producer, { lingerMs: 0, maxBatch: 5000 });
+      upkeep = await createOutboxUpkeep(pool, { everyMs: config.outboxVacuumEveryMs ?? 30_000, logger: log });
       await startConsumer();
       relayTimer = setInterval(() => {
         relaying ??= relayPending()
