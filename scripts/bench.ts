@@ -28,6 +28,7 @@ import { openStream, waitForVersion, type StreamClient } from './bench/streams';
 import { latencyChart, type ChartRow } from './bench/svg';
 import { operations, setup, type BenchSlot, type Setup } from './bench/workload';
 import { authHeaders } from './lib/api-key';
+import { SERVICE_NODE_ARGS } from './lib/service-node-args.mjs';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -152,7 +153,8 @@ async function startScaleOut(): Promise<{ url: string; allocatorUrls: string[]; 
   const children: ChildProcess[] = [];
   const start = (name: string, extra: Record<string, string>) => {
     const out = openSync(path.join(dir, `${extra.INSTANCE_ID}.log`), 'w');
-    const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', out, out] });
+    // The bundles `npm start` built, run as it runs them, so the figures compare.
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, `services/${name}/dist/main.js`], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', out, out] });
     children.push(child);
   };
   start('allocator', { ALLOCATOR_PORT: '3013', INSTANCE_ID: 'bench-allocator-2' });

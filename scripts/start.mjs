@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NODE_ARGS } from './lib/service-node-args.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
@@ -20,17 +21,11 @@ runOrExit(tsx, ['scripts/demo-keys.ts']);
 runOrExit(process.execPath, ['scripts/build.mjs']);
 
 const services = ['allocator', 'query', 'booking', 'edge'];
-// Heap settings for services that hold ~40 MB of live data: an 8 MB semi-space (V8's default is
-// 16) and an old space that grows to 1.5x the live data after a full collection (V8's heuristic
-// allows up to 4x, which is what took RSS past 200 MB under load). Same throughput in
-// `npm run bench`; see docs/performance.md ("Memory").
-const heapArgs = ['--max-semi-space-size=8', '--heap-growing-percent=50'];
 // Extra node flags for every service, after the defaults so they win, e.g.
 // SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (node refuses --cpu-prof in NODE_OPTIONS).
 const extraNodeArgs = (env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const children = services.map((name) => {
-  // The bundles run as plain JavaScript; --enable-source-maps keeps stack traces pointing at the sources.
-  const child = spawn(process.execPath, [...heapArgs, ...extraNodeArgs, '--enable-source-maps', `services/${name}/dist/main.js`], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, ...extraNodeArgs, `services/${name}/dist/main.js`], {
     cwd: root,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
