@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
@@ -134,8 +135,9 @@ export async function buildApp(config: EdgeConfig, deps: EdgeDeps): Promise<Fast
     const target = !read ? bookingPool() : stream ? upstream.streams : upstream.query;
     const kind = read ? 'reads' : 'writes';
     const cachedSlotId = viewCache ? viewSlotId(request) : null;
-    // Keyed by the credential as well as the URL: what a key may see depends on its role and branch.
-    const readerKey = `${request.headers.authorization ?? ''}\n${request.url}`;
+    // Keyed by the credential as well as the URL (what a key may see depends on its role and
+    // branch), hashed so that no API key is kept in the cache.
+    const readerKey = cachedSlotId === null ? '' : createHash('sha256').update(`${request.headers.authorization ?? ''}\n${request.url}`).digest('base64');
     if (viewCache && cachedSlotId !== null) {
       const cached = viewCache.get(cachedSlotId, readerKey);
       if (cached) return sendAnswer(reply, cached, 'HIT');
