@@ -3,9 +3,9 @@ import { createViewCache, type CachedAnswer } from './view-cache';
 
 const answer = (text: string): CachedAnswer => ({ statusCode: 200, headers: [['content-type', 'application/json']], body: Buffer.from(text) });
 
-function setup(options: { maxAgeMs?: number; maxBytes?: number } = {}) {
+function setup(options: { maxAgeMs?: number; maxBytes?: number; maxTrackedSlots?: number } = {}) {
   let clock = 1_000;
-  const cache = createViewCache({ maxAgeMs: options.maxAgeMs ?? 2000, maxBytes: options.maxBytes ?? 1024 * 1024, now: () => clock });
+  const cache = createViewCache({ maxAgeMs: options.maxAgeMs ?? 2000, maxBytes: options.maxBytes ?? 1024 * 1024, maxTrackedSlots: options.maxTrackedSlots, now: () => clock });
   cache.setListening(true);
   const fill = (slotId: string, reader: string, text: string) => cache.put(cache.ticket(slotId), reader, answer(text));
   const read = (slotId: string, reader: string) => cache.get(slotId, reader)?.body.toString();
@@ -68,6 +68,20 @@ describe('edge view cache', () => {
     cache.put(ticket, 'admin', answer('from before'));
     expect(read('s2', 'admin')).toBeUndefined();
     expect(cache.stats().entries).toBe(0);
+  });
+
+  it('past maxTrackedSlots changed slots it starts over: empty, and fills begun before are not kept', () => {
+    const { cache, fill, read } = setup({ maxTrackedSlots: 3 });
+    fill('kept', 'k', 'v');
+    const ticket = cache.ticket('s9');
+    for (const slot of ['s1', 's2', 's3']) cache.invalidate(slot);
+    expect(read('kept', 'k')).toBe('v');
+    cache.invalidate('s4'); // a fourth slot: the change counts are forgotten, so is everything else
+    expect(read('kept', 'k')).toBeUndefined();
+    cache.put(ticket, 'k', answer('from before'));
+    expect(read('s9', 'k')).toBeUndefined();
+    fill('s9', 'k', 'after');
+    expect(read('s9', 'k')).toBe('after');
   });
 
   it('holds at most maxBytes, dropping the oldest entries first', () => {

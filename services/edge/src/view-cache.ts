@@ -33,6 +33,8 @@ export interface ViewCacheOptions {
   maxAgeMs: number;
   /** Bodies and keys held at most; the oldest entries go first. */
   maxBytes: number;
+  /** Slots whose change count is remembered before everything is reset (a day has a few thousand). */
+  maxTrackedSlots?: number;
   now?: () => number;
 }
 
@@ -43,11 +45,9 @@ interface Entry {
   bytes: number;
 }
 
-/** Slots whose change count is remembered before everything is reset (a day has a few thousand). */
-const MAX_TRACKED_SLOTS = 100_000;
-
 export function createViewCache(options: ViewCacheOptions): ViewCache {
   const now = options.now ?? Date.now;
+  const maxTrackedSlots = options.maxTrackedSlots ?? 100_000;
   const entries = new Map<string, Entry>();
   const keysBySlot = new Map<string, Set<string>>();
   const generations = new Map<string, number>();
@@ -107,7 +107,7 @@ export function createViewCache(options: ViewCacheOptions): ViewCache {
       while (bytes > options.maxBytes) remove(entries.keys().next().value as string);
     },
     invalidate(slotId) {
-      if (generations.size >= MAX_TRACKED_SLOTS && !generations.has(slotId)) {
+      if (generations.size >= maxTrackedSlots && !generations.has(slotId)) {
         reset();
         return;
       }
