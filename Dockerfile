@@ -61,4 +61,5 @@ USER node
 # Each service reads its own port variable; the defaults are those of config.ts.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["node", "-e", "const p={allocator:process.env.ALLOCATOR_PORT||3003,booking:process.env.BOOKING_PORT||3001,query:process.env.QUERY_PORT||3002,edge:process.env.EDGE_PORT||8080}[process.env.SERVICE];fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["sh", "-c", "exec node_modules/.bin/tsx services/$SERVICE/src/main.ts"]
+# The heap flags of `npm start` (scripts/lib/service-node-args.mjs; see docs/performance.md).
+CMD ["sh", "-c", "exec node --max-semi-space-size=8 --heap-growing-percent=50 --import tsx services/$SERVICE/src/main.ts"]
