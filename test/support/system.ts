@@ -48,6 +48,8 @@ export interface SystemOptions {
   authCacheMs?: number;
   /** The edge's view cache lifetime (default 2000 ms, as in production; 0 = off). */
   viewCacheMs?: number;
+  /** Slots an allocator keeps in memory per partition (default: the allocator's). */
+  allocatorCachedSlots?: number;
 }
 
 export async function startSystem(options: SystemOptions): Promise<TestSystem> {
@@ -80,7 +82,7 @@ export async function startSystem(options: SystemOptions): Promise<TestSystem> {
   async function addAllocator(): Promise<AllocatorApp> {
     const instanceId = `alloc-${allocators.length + 1}`;
     const app = await buildAllocator(
-      { kafka: kafkaConfig(instanceId), groupId: `${prefix}opd-allocator`, instanceId, partitionsConcurrency: 2 },
+      { kafka: kafkaConfig(instanceId), groupId: `${prefix}opd-allocator`, instanceId, partitionsConcurrency: 2, cachedSlotsPerPartition: options.allocatorCachedSlots },
       { pool, kafka: createKafka(kafkaConfig(instanceId), logger), logger },
     );
     allocators.push(app);

@@ -23,3 +23,4 @@ export * from './http/auth';
 export * from './clients';
 export * from './time-zone';
 export * from './view-changes';
+export * from './recent-map';

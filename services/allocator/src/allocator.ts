@@ -12,10 +12,12 @@ import {
   REPLY_TO_HEADER,
   createBatchingSender,
   createProducer,
+  dropOldest,
   ensureTopics,
   findPublicToken,
   restartAfterFatalCrash,
   loadSlotStates,
+  setRecent,
   topicNames,
   type BatchingSender,
   type Command,
@@ -45,6 +47,12 @@ export interface AllocatorConfig {
    */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
+  /**
+   * Slots kept in memory per partition, the most recently changed (default 1,000: a busy day has
+   * a few hundred per partition). A dropped slot is reloaded from PostgreSQL by its next command;
+   * the bound keeps a long-running allocator's memory flat however far ahead patients book.
+   */
+  cachedSlotsPerPartition?: number;
   /** How often the allocator vacuums the outbox where PostgreSQL's autovacuum is off (default 30 s; 0 = never). */
   outboxVacuumEveryMs?: number;
 }
@@ -122,15 +130,6 @@ function createGroupCommitter(pool: Pool, onStatement: () => void) {
 const STALE_OUTBOX_MS = 5000;
 const OUTBOX_SWEEP_EVERY_MS = 2000;
 
-/** Slots kept in memory per partition before finished ones are dropped (they reload on demand). */
-const MAX_CACHED_SLOTS = 5000;
-
-/** Drops slots that ended more than a day ago: a command for one reloads it from PostgreSQL. */
-function forgetFinishedSlots(slots: Map<string, SlotState>, now: number): void {
-  for (const [id, state] of slots) {
-    if (Date.parse(state.slot.end) < now - 24 * 3600_000) slots.delete(id);
-  }
-}
 
 /** Identifies one forward of a command (its hop), for recognising a republished copy. */
 function forwardId(command: Command): string {
@@ -351,8 +350,9 @@ export function createAllocator({ config, pool, kafka, logger, now = () => new D
     const outboxId = committed;
 
     // Committed: only now does the in-memory state move forward.
-    for (const [id, state] of result.changedSlots) ownership.slots.set(id, state);
-    if (ownership.slots.size > MAX_CACHED_SLOTS) forgetFinishedSlots(ownership.slots, now().getTime());
+    for (const [id, state] of result.changedSlots) setRecent(ownership.slots, id, state);
+    // Only between batches: a batch's slots are all in memory while it is applied.
+    dropOldest(ownership.slots, config.cachedSlotsPerPartition ?? 1000);
     ownership.nextOffset = nextOffset;
     resolveOffset(lastOffset);
     counters.batches += 1;

@@ -8,11 +8,14 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { SlotEventSchema, loadSlotStates, restartAfterFatalCrash, type SlotEvent, type SlotState } from '@opd/shared';
+import { SlotEventSchema, dropOldest, loadSlotStates, restartAfterFatalCrash, setRecent, type SlotEvent, type SlotState } from '@opd/shared';
 import type { ViewStore } from './view-store';
 
-/** Slots held in memory (the busiest recent ones); a dropped slot is reloaded when it changes. */
-const CACHED_SLOTS = 20_000;
+/**
+ * Slots held in memory, the most recently changed (a busy day has a few thousand); a dropped slot
+ * is reloaded from PostgreSQL when it changes again. The bound keeps the service's memory flat.
+ */
+const CACHED_SLOTS = 5_000;
 
 /** The slot after the event, or null when the event is older than what is held (a replay). */
 export function applySlotEvent(held: SlotState | undefined, event: SlotEvent): SlotState | 'stale' | 'rebuild' {
@@ -42,9 +45,8 @@ export function createProjector(options: {
   const { kafka, topic, store, pool, logger } = options;
   const slots = new Map<string, SlotState>();
   const hold = (state: SlotState) => {
-    slots.delete(state.slot.id);
-    if (slots.size >= CACHED_SLOTS) slots.delete(slots.keys().next().value as string);
-    slots.set(state.slot.id, state);
+    setRecent(slots, state.slot.id, state);
+    dropOldest(slots, CACHED_SLOTS);
   };
   let consumer: Consumer | null = null;
   let running = false;
